@@ -1,0 +1,38 @@
+# claimtag — set-up, demo run and tests. Needs only python3 (3.11+) on PATH.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint typecheck unit clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
+	touch $(STAMP)
+
+# The main job on the bundled examples, with Prefect's embedded (ephemeral) server.
+run: setup
+	$(BIN)/claimtag run examples/ --out outputs
+
+lint: setup
+	$(BIN)/ruff check src flows tests scripts benchmarks gold
+	$(BIN)/ruff format --check src flows tests scripts benchmarks gold
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest
+
+# The whole suite (slow integration tests included), then ruff and mypy.
+test: setup
+	$(BIN)/pytest
+	$(BIN)/ruff check src flows tests scripts
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
