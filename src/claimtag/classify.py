@@ -1,0 +1,227 @@
+"""Sentences × compiled rules → claims with evidence, negation, hedging and confidence."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from claimtag.rules import CompiledRule, RulePack
+from claimtag.types import Match, Sentence
+
+# Where a clause ends: the scope of a negation cue does not cross these.
+_CLAUSE_BREAK = re.compile(
+    r"[;:()\[\]—–]|,\s|\s-\s|\b(?:but|while|whereas|although|though)\b", re.I
+)
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One claim type found in one sentence."""
+
+    claim_type: str
+    matches: tuple[Match, ...]
+    confidence: float
+    negated: bool
+    negation_cue: str | None
+    hedged: bool
+    hedge_cue: str | None
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return sorted({m.rule_id for m in self.matches})
+
+
+def rule_matches(rule: CompiledRule, sentence: str, offset: int = 0) -> list[Match]:
+    """Every match of ``rule`` in ``sentence`` (offsets shifted by ``offset``), or [] if vetoed."""
+    found: list[Match] = []
+    for pattern in rule.patterns:
+        for m in pattern.finditer(sentence):
+            if m.end() > m.start():
+                found.append(
+                    Match(
+                        rule.id,
+                        rule.claim_type,
+                        offset + m.start(),
+                        offset + m.end(),
+                        m.group(0),
+                        rule.weight,
+                    )
+                )
+    if not found:
+        return []
+    if rule.require is not None and rule.require.search(sentence) is None:
+        return []
+    if rule.exclude is not None and rule.exclude.search(sentence) is not None:
+        return []
+    return found
+
+
+def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around [start, end): from the last break before it to the next one after."""
+    left = 0
+    for m in _CLAUSE_BREAK.finditer(sentence, 0, start):
+        left = m.end()
+    nxt = _CLAUSE_BREAK.search(sentence, end)
+    right = nxt.start() if nxt else len(sentence)
+    return left, right
+
+
+def negation_cue(pack: RulePack, sentence: str, start: int, end: int) -> str | None:
+    """The negation cue in scope of the match at [start, end) of ``sentence``, if any.
+
+    In scope: within ``pack.negation_window`` words before the match, or the three words
+    right after it, without crossing a clause break.
+    """
+    if pack.negation is None:
+        return None
+    left, right = _clause_bounds(sentence, start, end)
+    before = list(_WORD.finditer(sentence, left, start))[-pack.negation_window :]
+    if before:
+        m = pack.negation.search(sentence, before[0].start(), start)
+        if m:
+            return m.group(0)
+    # the match itself can carry the cue ("no sanctions", "non-aggression")
+    m = pack.negation.search(sentence, start, end)
+    if m:
+        return m.group(0)
+    after = list(_WORD.finditer(sentence, end, right))[:3]
+    if after:
+        m = pack.negation.search(sentence, end, after[-1].end())
+        if m:
+            return m.group(0)
+    return None
+
+
+def hedge_cue(pack: RulePack, sentence: str) -> str | None:
+    """The first hedging cue in ``sentence``, if any."""
+    if pack.hedging is None:
+        return None
+    m = pack.hedging.search(sentence)
+    return m.group(0) if m else None
+
+
+def noisy_or(weights: Sequence[float]) -> float:
+    """Combine independent pieces of evidence: 1 - Π(1 - w)."""
+    p = 1.0
+    for w in weights:
+        p *= 1.0 - w
+    return round(1.0 - p, 4)
+
+
+def classify_sentence(pack: RulePack, sentence: str, offset: int = 0) -> list[Claim]:
+    """All claims in one sentence, by claim type (sorted by type name).
+
+    ``offset`` is the sentence's start in its document; match offsets are document offsets.
+    """
+    by_type: dict[str, list[Match]] = {}
+    for rule in pack.rules:
+        found = rule_matches(rule, sentence, offset)
+        if found:
+            by_type.setdefault(rule.claim_type, []).extend(found)
+    if not by_type:
+        return []
+    hedge = hedge_cue(pack, sentence)
+    claims = []
+    for claim_type in sorted(by_type):
+        matches = tuple(sorted(by_type[claim_type], key=lambda m: (m.start, m.end, m.rule_id)))
+        best: dict[str, float] = {}
+        for m in matches:
+            best[m.rule_id] = max(best.get(m.rule_id, 0.0), m.weight)
+        strongest = max(matches, key=lambda m: (m.weight, -m.start))
+        neg = negation_cue(pack, sentence, strongest.start - offset, strongest.end - offset)
+        claims.append(
+            Claim(
+                claim_type=claim_type,
+                matches=matches,
+                confidence=noisy_or(list(best.values())),
+                negated=neg is not None,
+                negation_cue=neg,
+                hedged=hedge is not None,
+                hedge_cue=hedge,
+            )
+        )
+    return claims
+
+
+def candidate_sentences(pack: RulePack, text: str, sentences: Sequence[Sentence]) -> list[int]:
+    """Indexes of sentences that the pack's prefilter hits: only these need the full rules."""
+    if not sentences:
+        return []
+    starts = [s.start for s in sentences]
+    hits: list[int] = []
+    last = -1
+    pos = 0
+    prefilter = pack.prefilter
+    while True:
+        m = prefilter.search(text, pos)
+        if m is None:
+            break
+        i = bisect_right(starts, m.start()) - 1
+        if i >= 0 and i != last and m.start() < sentences[i].end:
+            hits.append(i)
+            last = i
+        # jump to the next sentence: one hit is enough to make a sentence a candidate
+        pos = sentences[i].end if i >= 0 and i == last else m.end()
+        if pos <= m.start():
+            pos = m.start() + 1
+    return hits
+
+
+_FINAL_PUNCT = frozenset(".!?:;\"'”’)]…")
+_LIST_ITEM = re.compile(r"^(?:[-*•–]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s)")
+_NON_ASSERTIVE = re.compile(
+    r"^(?:click here|read more|read the (?:full )?report|subscribe|share this|follow us|"
+    r"photo(?:graph)?:|image:|source:|by [A-Z][a-z]+ [A-Z])",
+    re.IGNORECASE,
+)
+
+
+def is_non_assertive(text: str, start: int, end: int) -> bool:
+    """Headings, titles, bylines and links: lines that assert nothing (LABELING.md).
+
+    A heading is a Markdown ``#`` line, or a short line (≤ 15 words) on its own that does
+    not end in sentence punctuation and is not a list item.
+    """
+    sentence = text[start:end]
+    if sentence.startswith("#") or _NON_ASSERTIVE.match(sentence):
+        return True
+    if sentence[-1] in _FINAL_PUNCT or _LIST_ITEM.match(sentence):
+        return False
+    line_end = end == len(text) or text[end] in "\r\n"
+    line_start = start == 0 or text[start - 1] in "\r\n"
+    return line_start and line_end and len(sentence.split()) <= 15
+
+
+def classify_document(
+    pack: RulePack, text: str, sentences: Sequence[Sentence]
+) -> dict[int, list[Claim]]:
+    """Claims per sentence index, for the sentences of ``text`` that carry any.
+
+    Headings, bylines and links are not claims and are passed over.
+    """
+    out: dict[int, list[Claim]] = {}
+    for i in candidate_sentences(pack, text, sentences):
+        s = sentences[i]
+        if is_non_assertive(text, s.start, s.end):
+            continue
+        claims = classify_sentence(pack, text[s.start : s.end], s.start)
+        if claims:
+            out[i] = claims
+    return out
+
+
+def check_examples(pack: RulePack) -> list[str]:
+    """Every rule example that does not behave: positives must fire, negatives must not."""
+    failures = []
+    for rule in pack.rules:
+        for text in rule.positive:
+            if not rule_matches(rule, text):
+                failures.append(f"{rule.id}: positive example does not fire: {text!r}")
+        for text in rule.negative:
+            hits = rule_matches(rule, text)
+            if hits:
+                failures.append(f"{rule.id}: negative example fires on {hits[0].text!r}: {text!r}")
+    return failures
