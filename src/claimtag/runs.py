@@ -1,0 +1,165 @@
+"""A run: batches processed and written, then a manifest that records what happened.
+
+These are the pieces the Prefect flow composes; ``run`` composes them without Prefect
+(for tests, benchmarks and embedding).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from claimtag import CLAIM_TYPES, __version__
+from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
+from claimtag.pipeline import RunContext, process_units
+from claimtag.rules import RulePack
+from claimtag.schemas import load_schema
+from claimtag.store import write_batch, write_manifest
+
+STAGES = ("load", "split", "classify", "build", "validate", "write")
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time plus random hex."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def run_batch(units: Sequence[Unit], ctx: RunContext, out: Path, batch: int) -> dict[str, Any]:
+    """Process one batch and write its files; return counts, paths and timings."""
+    t0 = time.perf_counter()
+    result = process_units(units, ctx)
+    t1 = time.perf_counter()
+    written = write_batch(
+        out,
+        run_id=ctx.run_id,
+        batch=batch,
+        claims=result.claims,
+        documents=result.documents,
+        rejects=result.rejects,
+        rule_pack_version=ctx.rules.version,
+    )
+    result.add_time("write", time.perf_counter() - t1)
+    return {
+        "batch": batch,
+        "files": written.files,
+        "claims": written.n_claims,
+        "documents": written.n_documents,
+        "rejects": written.n_rejects,
+        "sentences": result.n_sentences,
+        "chars": result.n_bytes,
+        "timings": result.timings,
+        "seconds": time.perf_counter() - t0,
+        "pid": os.getpid(),
+    }
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What the batches of a run returned, to be committed as a manifest."""
+
+    ctx: RunContext
+    inputs: list[str]
+    out: str
+    started: float
+    batches: list[dict[str, Any]] = field(default_factory=list)
+
+
+def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
+    """Aggregate the batches' counts and write ``runs/<run_id>.json``; return the manifest."""
+    ctx = summary.ctx
+    by_status: dict[str, int] = {}
+    by_type = dict.fromkeys(CLAIM_TYPES, 0)
+    stages = dict.fromkeys(STAGES, 0.0)
+    files: list[str] = []
+    for b in summary.batches:
+        for status, n in b["documents"].items():
+            by_status[status] = by_status.get(status, 0) + n
+        for claim_type, n in b["claims"].items():
+            by_type[claim_type] = by_type.get(claim_type, 0) + n
+        for stage, seconds in b["timings"].items():
+            stages[stage] = stages.get(stage, 0.0) + seconds
+        files += b["files"]
+    finished = time.time()
+    counts = {
+        "documents": sum(by_status.values()),
+        "documents_by_status": by_status,
+        "sentences": sum(b["sentences"] for b in summary.batches),
+        "chars": sum(b["chars"] for b in summary.batches),
+        "claims": sum(by_type.values()),
+        "claims_by_type": by_type,
+        "rejects": sum(b["rejects"] for b in summary.batches),
+        "batches": len(summary.batches),
+    }
+    wall = finished - summary.started
+    manifest: dict[str, Any] = {
+        "run_id": ctx.run_id,
+        "status": "committed",
+        "started_at": _iso(summary.started),
+        "finished_at": _iso(finished),
+        "inputs": summary.inputs,
+        "output": str(summary.out),
+        "options": {
+            "id_column": ctx.options.id_column,
+            "text_column": ctx.options.text_column,
+            "date_column": ctx.options.date_column,
+        },
+        "versions": {
+            "claimtag": __version__,
+            "claim_schema": load_schema("claim")["version"],
+            "document_schema": load_schema("document")["version"],
+            "rule_pack": ctx.rules.version,
+            "rule_pack_sources": list(ctx.rules.sources),
+            "python": platform.python_version(),
+        },
+        "counts": counts,
+        "timings": {
+            "wall_seconds": round(wall, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in stages.items()},
+            "chars_per_second": round(counts["chars"] / wall) if wall > 0 else None,
+        },
+        "files": sorted(files),
+    }
+    manifest["summary_table"] = {
+        "run_id": ctx.run_id,
+        "documents": counts["documents"],
+        **{f"documents_{k}": v for k, v in sorted(by_status.items())},
+        "sentences": counts["sentences"],
+        **{f"claims_{k}": v for k, v in by_type.items()},
+        "rejects": counts["rejects"],
+        "wall_seconds": round(wall, 2),
+        "rule_pack": ctx.rules.version,
+    }
+    write_manifest(out, manifest)
+    return manifest
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def run(
+    inputs: Sequence[str],
+    out: Path,
+    rules: RulePack,
+    *,
+    options: InputOptions | None = None,
+    batch_bytes: int = 8 * 1024 * 1024,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """The whole job in this process, without Prefect; returns the manifest."""
+    started = time.time()
+    options = options or InputOptions()
+    ctx = RunContext(run_id=run_id or new_run_id(), rules=rules, options=options)
+    batches = batch_units(plan_inputs(inputs, options), target_bytes=batch_bytes)
+    results = [run_batch(b, ctx, out, i) for i, b in enumerate(batches)]
+    summary = RunSummary(
+        ctx=ctx, inputs=list(inputs), out=str(out), started=started, batches=results
+    )
+    return finish_run(summary, out)
