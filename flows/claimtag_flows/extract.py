@@ -1,0 +1,96 @@
+"""The ``extract_claims`` flow: plan inputs, process batches, commit a run manifest.
+
+Tasks are coarse (one per batch of several MB of text) so that Prefect's per-task cost
+stays small; each batch task reads its own inputs and writes its own Parquet parts,
+returning only paths and counts.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
+from claimtag.pipeline import RunContext
+from claimtag.rules import load_rules
+from claimtag.runs import RunSummary, finish_run, new_run_id, run_batch
+
+
+@task(name="plan-inputs", retries=2, retry_delay_seconds=1, cache_policy=NONE, persist_result=False)
+def plan_task(inputs: list[str], options: InputOptions) -> list[Unit]:
+    """Find the documents to read (files, table slices)."""
+    return plan_inputs(inputs, options)
+
+
+@task(
+    name="process-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE, persist_result=False
+)
+def batch_task(units: list[Unit], ctx: RunContext, out: str, batch: int) -> dict[str, Any]:
+    """Read, tag, validate and write one batch; return paths and counts."""
+    return run_batch(units, ctx, Path(out), batch)
+
+
+@task(name="commit-run", retries=2, retry_delay_seconds=1, cache_policy=NONE, persist_result=False)
+def commit_task(summary: RunSummary, out: str) -> dict[str, Any]:
+    """Write the run manifest."""
+    return finish_run(summary, Path(out))
+
+
+@flow(
+    name="extract_claims",
+    persist_result=False,
+    validate_parameters=False,
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
+)
+def extract_claims(
+    inputs: list[str],
+    out: str = "outputs",
+    rules: list[str] | None = None,
+    replace_rules: bool = False,
+    id_column: str = "doc_id",
+    text_column: str = "text",
+    date_column: str | None = None,
+    batch_mb: float = 8.0,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Tag claims in INPUTs and write the Parquet dataset under ``out``."""
+    logger = get_run_logger()
+    started = time.time()
+    options = InputOptions(id_column=id_column, text_column=text_column, date_column=date_column)
+    pack = load_rules([Path(p) for p in rules or []], replace=replace_rules)
+    ctx = RunContext(run_id=run_id or new_run_id(), rules=pack, options=options)
+    units = plan_task(inputs, options)
+    batches = batch_units(units, target_bytes=int(batch_mb * 1024 * 1024))
+    logger.info(
+        "run %s: %d input unit(s) in %d batch(es), rules %s",
+        ctx.run_id,
+        len(units),
+        len(batches),
+        pack.version,
+    )
+    futures = [batch_task.submit(b, ctx, out, i) for i, b in enumerate(batches)]
+    results = [f.result() for f in futures]
+    summary = RunSummary(ctx=ctx, inputs=list(inputs), out=out, started=started, batches=results)
+    manifest = commit_task(summary, out)
+    counts = manifest["counts"]
+    logger.info(
+        "run %s: %d document(s) (%s), %d sentence(s), %d claim(s), %d reject(s)",
+        ctx.run_id,
+        counts["documents"],
+        counts["documents_by_status"],
+        counts["sentences"],
+        counts["claims"],
+        counts["rejects"],
+    )
+    create_table_artifact(
+        key="claimtag-run-summary",
+        table=[{"metric": k, "value": str(v)} for k, v in manifest["summary_table"].items()],
+        description=f"claimtag run {ctx.run_id} into {out}",
+    )
+    return manifest
