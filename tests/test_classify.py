@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from claimtag.classify import candidate_sentences, classify_sentence, noisy_or
+from claimtag.classify import classify_sentence, noisy_or
 from claimtag.rules import default_rules
-from claimtag.types import Sentence
 
 from .conftest import GOLDEN
 
@@ -41,25 +40,6 @@ def test_evidence_offsets_are_document_offsets() -> None:
     assert claims
     for m in claims[0].matches:
         assert text[m.start : m.end] == m.text
-
-
-def test_candidates_equal_brute_force() -> None:
-    rules = default_rules()
-    parts = [
-        "The ministers met.",
-        "Troops invaded the town.",
-        "Rain fell.",
-        "Sanctions were imposed.",
-        "Tariffs rose and the alliance held.",
-    ]
-    text = " ".join(parts)
-    sentences, pos = [], 0
-    for i, p in enumerate(parts):
-        start = text.index(p, pos)
-        sentences.append(Sentence(i, 0, start, start + len(p)))
-        pos = start + len(p)
-    brute = [i for i, s in enumerate(sentences) if rules.prefilter.search(text[s.start : s.end])]
-    assert candidate_sentences(rules, text, sentences) == brute == [1, 3, 4]
 
 
 def test_confidence_grows_with_independent_evidence() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from claimtag.prefilter import prefilter_for
 from claimtag.rules import CompiledRule, RulePack
 from claimtag.types import Match, Sentence
 
@@ -111,13 +111,19 @@ def noisy_or(weights: Sequence[float]) -> float:
     return round(1.0 - p, 4)
 
 
-def classify_sentence(pack: RulePack, sentence: str, offset: int = 0) -> list[Claim]:
+def classify_sentence(
+    pack: RulePack,
+    sentence: str,
+    offset: int = 0,
+    rules: Sequence[CompiledRule] | None = None,
+) -> list[Claim]:
     """All claims in one sentence, by claim type (sorted by type name).
 
     ``offset`` is the sentence's start in its document; match offsets are document offsets.
+    ``rules`` limits the rules tried (the prefilter's candidates); default: all of them.
     """
     by_type: dict[str, list[Match]] = {}
-    for rule in pack.rules:
+    for rule in pack.rules if rules is None else rules:
         found = rule_matches(rule, sentence, offset)
         if found:
             by_type.setdefault(rule.claim_type, []).extend(found)
@@ -144,30 +150,6 @@ def classify_sentence(pack: RulePack, sentence: str, offset: int = 0) -> list[Cl
             )
         )
     return claims
-
-
-def candidate_sentences(pack: RulePack, text: str, sentences: Sequence[Sentence]) -> list[int]:
-    """Indexes of sentences that the pack's prefilter hits: only these need the full rules."""
-    if not sentences:
-        return []
-    starts = [s.start for s in sentences]
-    hits: list[int] = []
-    last = -1
-    pos = 0
-    prefilter = pack.prefilter
-    while True:
-        m = prefilter.search(text, pos)
-        if m is None:
-            break
-        i = bisect_right(starts, m.start()) - 1
-        if i >= 0 and i != last and m.start() < sentences[i].end:
-            hits.append(i)
-            last = i
-        # jump to the next sentence: one hit is enough to make a sentence a candidate
-        pos = sentences[i].end if i >= 0 and i == last else m.end()
-        if pos <= m.start():
-            pos = m.start() + 1
-    return hits
 
 
 _FINAL_PUNCT = frozenset(".!?:;\"'”’)]…")
@@ -203,11 +185,13 @@ def classify_document(
     Headings, bylines and links are not claims and are passed over.
     """
     out: dict[int, list[Claim]] = {}
-    for i in candidate_sentences(pack, text, sentences):
+    rules = pack.rules
+    for i, candidates in prefilter_for(pack).candidates(text, sentences).items():
         s = sentences[i]
         if is_non_assertive(text, s.start, s.end):
             continue
-        claims = classify_sentence(pack, text[s.start : s.end], s.start)
+        tried = [rules[j] for j in candidates]
+        claims = classify_sentence(pack, text[s.start : s.end], s.start, tried)
         if claims:
             out[i] = claims
     return out

@@ -1,0 +1,93 @@
+"""The Hyperscan prefilter finds a superset of what the rules match: same claims as plain re."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from claimtag.classify import classify_document
+from claimtag.prefilter import HyperscanPrefilter, RegexPrefilter, prefilter_for, to_hyperscan
+from claimtag.rules import default_rules
+from claimtag.segment import split_sentences
+
+hyperscan = pytest.importorskip("hyperscan")
+
+WIDE = r"\x{80}-\x{10FFFF}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\bwar\b", r"\bwar\b"),
+        (r"nuclear\s+arms", rf"nuclear[\s{WIDE}]+arms"),
+        (r"[\s,]+", rf"[\s{WIDE},]+"),
+        (r"\w+ed", rf"[\w{WIDE}]+ed"),
+        (r"\d+ pct", rf"[\d{WIDE}]+ pct"),
+        (r"[^\]x]", r"[^\]x]"),
+        (r"\S+", r"\S+"),
+        (r"^war", None),
+        (r"war$", None),
+        (r"\Bwar", None),
+        (r"(?<=the )war", None),
+        (r"(a)\1", None),
+        (r"Klaipėda", None),
+        (r"(?i)war", None),
+    ],
+)
+def test_rewrite_for_hyperscan(pattern: str, expected: str | None) -> None:
+    assert to_hyperscan(pattern) == expected
+
+
+def test_default_pack_compiles_to_hyperscan() -> None:
+    pre = prefilter_for(default_rules())
+    assert isinstance(pre, HyperscanPrefilter)
+    assert pre.always == []
+
+
+def _sample_docs(corpus: Path, n: int) -> list[str]:
+    rng = random.Random(7)
+    docs: list[str] = []
+    for name in ("us_state_of_the_union.parquet", "reuters21578.parquet"):
+        texts = pq.read_table(corpus / name, columns=["text"]).column(0).to_pylist()
+        docs += rng.sample(texts, n)
+    pf = pq.ParquetFile(corpus / "un_general_debates.parquet")
+    docs += rng.sample(
+        pf.read_row_group(pf.num_row_groups - 1, columns=["text"]).column(0).to_pylist(), n
+    )
+    return docs
+
+
+def test_same_claims_with_and_without_hyperscan(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pack = default_rules()
+    fast = prefilter_for(pack)
+    slow = RegexPrefilter(pack)
+    docs = _sample_docs(corpus, 12)
+    docs.append("Caf\u00e9\u00a0nuclear\u00a0weapons and \u2014 sanctions\u2026 \u201cwar\u201d.")
+    for text in docs:
+        sentences = split_sentences(text)
+        with monkeypatch.context() as m:
+            m.setattr("claimtag.classify.prefilter_for", lambda _p: fast)
+            got_fast = classify_document(pack, text, sentences)
+        with monkeypatch.context() as m:
+            m.setattr("claimtag.classify.prefilter_for", lambda _p: slow)
+            got_slow = classify_document(pack, text, sentences)
+        assert got_fast == got_slow
+
+
+def test_non_ascii_offsets_map_to_the_right_sentence() -> None:
+    pack = default_rules()
+    text = (
+        "Ça va très bien. Les « sanctions » frappent. "
+        "Über alles: Moscow massed troops on the border."
+    )
+    sentences = split_sentences(text)
+    found = prefilter_for(pack).candidates(text, sentences)
+    hit_texts = {text[sentences[i].start : sentences[i].end] for i in found}
+    assert hit_texts == {s for s in hit_texts if re.search(r"sanctions|troops", s)}
+    assert len(hit_texts) == 2
