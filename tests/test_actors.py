@@ -1,0 +1,332 @@
+"""Tests for claimtag.actors: the resolver, its generated table and real corpus text."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from claimtag.actors import ActorResolver, ActorTableError, actor_codes, find_actors
+from claimtag.types import ActorMention
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "actor_cases.yaml"
+TABLE = ROOT / "src" / "claimtag" / "data" / "actors.json"
+GENERATOR = ROOT / "scripts" / "build_actor_data.py"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def resolver() -> ActorResolver:
+    return ActorResolver.default()
+
+
+# (sentence, expected sorted codes). One behaviour per row; the comment names the category.
+CASES: list[tuple[str, list[str]]] = [
+    # country names and common variants
+    ("The United States and Japan signed the accord.", ["JPN", "USA"]),
+    ("The U.S. Treasury and the USA team agreed.", ["USA"]),
+    ("US officials met their UK counterparts.", ["GBR", "USA"]),
+    ("We in the us and them camp disagree.", []),  # "US" is upper-case only
+    ("America will not waver, the President said.", ["USA"]),
+    ("Britain, Great Britain and the U.K. are one actor.", ["GBR"]),
+    ("South Korea and the Republic of Korea are the same state.", ["KOR"]),
+    ("The ROK and the DPRK exchanged fire.", ["KOR", "PRK"]),
+    ("North Korea launched a missile.", ["PRK"]),
+    ("The Soviet Union and the USSR and the U.S.S.R. are one state.", ["SUN"]),
+    ("Burma was renamed Myanmar.", ["MMR"]),
+    ("Ivory Coast and Côte d'Ivoire are the same state.", ["CIV"]),
+    ("Czechia is not Czechoslovakia.", ["CSK", "CZE"]),
+    ("West Germany and East Germany signed the Basic Treaty.", ["DDR", "DEU"]),
+    ("Yugoslavia broke apart in the 1990s.", ["YUG"]),
+    ("Serbia and Montenegro became two states in 2006.", ["SCG"]),
+    ("Kosovo declared independence.", ["XKX"]),
+    ("Palestine and the Holy See are observer states.", ["PSE", "VAT"]),
+    ("Taiwan held elections.", ["TWN"]),
+    ("Chinese Taipei competed at the Games.", ["TWN"]),
+    ("North Vietnam and South Vietnam fought until 1975.", ["RVN", "VDR"]),
+    # capitals and metonyms
+    ("Washington warned Beijing over Taiwan.", ["CHN", "TWN", "USA"]),
+    ("Peking rejected the note.", ["CHN"]),
+    ("The Kremlin and Moscow denied it.", ["RUS"]),
+    ("The White House and the Pentagon disagreed.", ["USA"]),
+    ("Downing Street and Whitehall were silent.", ["GBR"]),
+    ("Tokyo, Seoul and Canberra coordinated.", ["AUS", "JPN", "KOR"]),
+    ("Pyongyang tested a missile.", ["PRK"]),
+    ("Kyiv and Kiev are two spellings.", ["UKR"]),
+    ("Tehran rejected the offer.", ["IRN"]),
+    ("Brussels imposed new tariffs.", ["EU"]),
+    # demonyms and adjectives
+    ("Japanese and Chinese officials met.", ["CHN", "JPN"]),
+    ("Russian troops and American advisers were deployed.", ["RUS", "USA"]),
+    ("British diplomats spoke.", ["GBR"]),
+    ("Soviet tanks entered the city.", ["SUN"]),
+    ("Western sanctions and European concerns grew.", []),
+    ("The European Union and the European Commission agreed.", ["EU"]),
+    ("Israelis and Palestinians resumed talks.", ["ISR", "PSE"]),
+    ("Sino-Soviet relations soured.", ["CHN", "SUN"]),
+    ("Sino is not a country.", []),
+    # leaders and their governments
+    ("The Trump administration imposed tariffs.", ["USA"]),
+    ("President Xi visited Moscow.", ["CHN", "RUS"]),
+    ("Putin met Kishida.", ["JPN", "RUS"]),
+    ("Zelenskyy addressed the Bundestag.", ["DEU", "UKR"]),
+    ("Gorbachev and Reagan met in Reykjavik.", ["ISL", "SUN", "USA"]),
+    # organisations and blocs
+    ("NATO and the EU met the UN.", ["EU", "NATO", "UN"]),
+    ("The Security Council condemned the attack.", ["UNSC"]),
+    ("ASEAN, APEC and the G20 held summits.", ["APEC", "ASEAN", "G20"]),
+    ("The G7 and the Group of Seven are the same.", ["G7"]),
+    (
+        "OPEC and the WTO disagreed; the IMF and the World Bank lent.",
+        ["IMF", "OPEC", "WORLDBANK", "WTO"],
+    ),
+    ("The SCO, BRICS and the CSTO met.", ["BRICS", "CSTO", "SCO"]),
+    ("AUKUS and the Quad deepened ties.", ["AUKUS", "QUAD"]),
+    ("The GCC, the OSCE and the OAS issued statements.", ["GCC", "OAS", "OSCE"]),
+    ("The IAEA inspected the site.", ["IAEA"]),
+    ("The EC and the EEC set farm quotas.", ["EC"]),
+    ("Mercosur and ECOWAS signed.", ["ECOWAS", "MERCOSUR"]),
+    ("The Arab League and the OIC met.", ["ARAB_LEAGUE", "OIC"]),
+    ("Comecon and the Warsaw Pact dissolved in 1991.", ["COMECON", "WARSAW_PACT"]),
+    ("SEATO and ANZUS were Cold War pacts.", ["ANZUS", "SEATO"]),
+    ("The African Union and the AU are one body.", ["AU"]),
+    ("The non-aligned movement met in Belgrade.", ["NON_ALIGNED", "SRB"]),
+    # ambiguity guards
+    ("Atlanta, Georgia hosted the games.", []),
+    ("The governor of Georgia signed the bill.", []),
+    ("Russia invaded Georgia in 2008.", ["GEO", "RUS"]),
+    ("Michael Jordan played in Chicago.", []),
+    ("Jordan hosted refugees.", ["JOR"]),
+    ("In Jordan, the king spoke.", ["JOR"]),
+    ("Chad Smith wrote the report.", []),
+    ("Chad and Niger share a border.", ["NER", "TCD"]),
+    ("Turkey and Greece met; the turkey was served.", ["GRC", "TUR"]),
+    (
+        "Guinea, Guinea-Bissau, Equatorial Guinea and Papua New Guinea met.",
+        ["GIN", "GNB", "GNQ", "PNG"],
+    ),
+    ("Niger and Nigeria are neighbours.", ["NER", "NGA"]),
+    ("Congo is ambiguous.", []),
+    ("The Democratic Republic of the Congo and the Republic of the Congo met.", ["COD", "COG"]),
+    ("The DRC and Congo-Brazzaville met.", ["COD", "COG"]),
+    ("Dominica and the Dominican Republic are different states.", ["DMA", "DOM"]),
+    ("Sudan and South Sudan disagree.", ["SDN", "SSD"]),
+    ("Korea's exports rose.", ["KOR"]),
+    ("The Korean Peninsula remains divided.", []),
+    ("The Korean War ended in 1953.", []),
+    ("George Washington crossed the Delaware.", []),
+    ("Jersey is a Crown dependency.", ["JEY"]),
+    ("New Mexico, New South Wales and Papua are not states.", []),
+    ("India rejected the claim.", ["IND"]),
+    ("Indian troops moved to the border.", ["IND"]),
+    ("The Indian Ocean is vast.", []),
+    ("The treaties with the Indian tribes were ratified.", []),
+    ("Latin American and South American states met.", []),
+    ("Central America and North America trade.", []),
+    ("The Treaty of Paris and the Minsk agreements were signed.", []),
+    ("The Uruguay Round and the Tokyo Round concluded.", []),
+    ("Jerusalem is contested.", []),
+    ("The reunification of Korea remains the goal.", []),
+    ("First Union Corp of Georgia and Georgia Gulf Corp reported earnings.", []),
+    ("Bashar al-Assad and Abdel Fattah el-Sisi met.", ["EGY", "SYR"]),
+    ("Santiago and Lima agreed; San Jose, California, did not.", ["CHL", "PER"]),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), CASES)
+def test_codes(resolver: ActorResolver, sentence: str, expected: list[str]) -> None:
+    assert resolver.codes(sentence) == expected
+
+
+def _golden() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))
+    return cases
+
+
+@pytest.mark.parametrize("case", _golden(), ids=lambda c: str(c["id"]))
+def test_golden_mentions(resolver: ActorResolver, case: dict[str, Any]) -> None:
+    text: str = case["text"]
+    mentions = resolver.find(text)
+    assert [[m.code, m.surface] for m in mentions] == case["mentions"]
+    for m in mentions:
+        assert text[m.start : m.end] == m.surface
+
+
+def test_find_returns_actor_mentions_with_offsets(resolver: ActorResolver) -> None:
+    text = "Later, Tokyo and NATO spoke."
+    assert resolver.find(text) == [
+        ActorMention("JPN", 7, 12, "Tokyo"),
+        ActorMention("NATO", 17, 21, "NATO"),
+    ]
+
+
+def test_module_helpers_use_the_default_resolver() -> None:
+    assert ActorResolver.default() is ActorResolver.default()
+    assert actor_codes("Canberra and Tokyo") == ["AUS", "JPN"]
+    assert [m.code for m in find_actors("Canberra and Tokyo")] == ["AUS", "JPN"]
+
+
+def test_every_code_is_a_described_actor(resolver: ActorResolver) -> None:
+    table = json.loads(TABLE.read_text(encoding="utf-8"))
+    codes = {code for code, _role, _src in table["surfaces"].values() if code is not None}
+    assert codes <= set(resolver.actors)
+    assert resolver.actor("SUN").kind == "historical"
+    assert resolver.actor("NATO").kind == "organisation"
+    assert resolver.actor("VAT").kind == "observer"
+    assert resolver.actor("XKX").kind == "non_member_state"
+
+
+def test_bad_table_is_a_named_error(tmp_path: Path) -> None:
+    bad = tmp_path / "actors.json"
+    bad.write_text('{"_meta": {"format_version": 999}}', encoding="utf-8")
+    with pytest.raises(ActorTableError, match="format_version"):
+        ActorResolver.from_file(bad)
+    with pytest.raises(ActorTableError, match="cannot read"):
+        ActorResolver.from_file(tmp_path / "missing.json")
+
+
+# --------------------------------------------------------------------------- UN members
+
+
+def _coco_rows() -> list[dict[str, str]] | None:
+    spec = importlib.util.find_spec("country_converter")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "country_data.tsv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def _un_members() -> list[tuple[str, str]]:
+    """(ISO3, common short name) of every UN member, from country_converter's UNmember column."""
+    rows = _coco_rows()
+    if rows is None:  # fall back on the generated table
+        table = json.loads(TABLE.read_text(encoding="utf-8"))
+        return sorted(
+            (code, info["name"])
+            for code, info in table["actors"].items()
+            if info["kind"] == "un_member"
+        )
+    return sorted(
+        (row["ISO3"], row["name_short"].split(",")[0].strip())
+        for row in rows
+        if row["UNmember"].strip()
+    )
+
+
+def test_un_member_count() -> None:
+    assert len(_un_members()) == 193
+
+
+@pytest.mark.parametrize(("code", "name"), _un_members())
+def test_un_member_resolves_from_short_name(resolver: ActorResolver, code: str, name: str) -> None:
+    assert code in resolver.codes(f"The delegation of {name} spoke first.")
+
+
+# --------------------------------------------------------------------------- generated data
+
+
+def test_generated_table_is_up_to_date() -> None:
+    for package in ("country_converter", "countryinfo"):
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"{package} is not installed")
+    spec = importlib.util.spec_from_file_location("build_actor_data", GENERATOR)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.generate() == TABLE.read_text(encoding="utf-8"), (
+        "src/claimtag/data/actors.json is stale: run scripts/build_actor_data.py"
+    )
+
+
+def test_table_header_records_sources() -> None:
+    meta = json.loads(TABLE.read_text(encoding="utf-8"))["_meta"]
+    assert set(meta["sources"]) == {"country_converter", "countryinfo"}
+    assert meta["counts"]["by_kind"]["un_member"] == 193
+
+
+def test_runtime_does_not_import_source_packages() -> None:
+    code = (
+        "import sys, time\n"
+        "import claimtag\n"
+        "t = time.process_time()\n"
+        "from claimtag.actors import ActorResolver\n"
+        "ActorResolver.default()\n"
+        "ms = (time.process_time() - t) * 1000\n"
+        "heavy = sorted({'country_converter', 'countryinfo', 'pandas'} & set(sys.modules))\n"
+        "print(ms, heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.split(maxsplit=1)
+    assert out[1].strip() == "[]"
+    # The budget is 150 ms; the bound here is loose so a loaded CI machine does not flake.
+    assert float(out[0]) < 600
+
+
+# --------------------------------------------------------------------------- real text
+
+
+def _corpus(name: str) -> Path:
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip(f"corpus file {path} not available")
+    return path
+
+
+def test_foreword_actors(resolver: ActorResolver) -> None:
+    text = _corpus("japan_nato_foreword.txt").read_text(encoding="utf-8")
+    assert {"JPN", "USA", "CHN", "RUS", "PRK", "UKR", "NATO", "IND"} <= set(resolver.codes(text))
+
+
+def _read_parquet(name: str, columns: list[str]) -> list[dict[str, Any]]:
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows: list[dict[str, Any]] = pq.read_table(_corpus(name), columns=columns).to_pylist()
+    return rows
+
+
+def test_un_speakers_name_themselves(resolver: ActorResolver) -> None:
+    """Recall: a UN General Debate speech almost always names the speaking state."""
+    rows = [
+        r
+        for r in _read_parquet("un_general_debates.parquet", ["doc_id", "year", "text"])
+        if r["year"] >= 2015
+    ]
+    hits = sum(r["doc_id"].split("_")[0] in resolver.codes(r["text"]) for r in rows)
+    assert len(rows) > 1000
+    assert hits / len(rows) > 0.93
+
+
+def test_state_of_the_union(resolver: ActorResolver) -> None:
+    rows = {
+        r["doc_id"]: r["text"]
+        for r in _read_parquet("us_state_of_the_union.parquet", ["doc_id", "text"])
+    }
+    axis = next(text for doc_id, text in rows.items() if doc_id.startswith("sotu-2002"))
+    assert {"IRN", "IRQ", "PRK", "USA"} <= set(resolver.codes(axis))
+    # Before 1900 "Indian" means Native Americans, not India: the guard drops most such uses.
+    early = [text for doc_id, text in rows.items() if doc_id < "sotu-1900"]
+    indian = sum(text.count("Indian") for text in early)
+    india = sum(m.code == "IND" for text in early for m in resolver.find(text))
+    assert indian > 500
+    assert india / indian < 0.08
+
+
+def test_reuters_offsets_and_places(resolver: ActorResolver) -> None:
+    rows = _read_parquet("reuters21578.parquet", ["text", "places"])
+    japan = [r for r in rows if list(r["places"] or []) == ["japan"]]
+    found = sum("JPN" in resolver.codes(r["text"]) for r in japan)
+    assert len(japan) > 100
+    assert found / len(japan) > 0.7  # many stories name only companies
+    for r in rows[:3000]:
+        for m in resolver.find(r["text"]):
+            assert r["text"][m.start : m.end] == m.surface
