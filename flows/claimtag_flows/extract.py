@@ -19,7 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
 from claimtag.pipeline import RunContext
 from claimtag.rules import load_rules
-from claimtag.runs import RunSummary, finish_run, new_run_id, run_batch
+from claimtag.runs import RunSummary, finish_run, new_run_id, open_output, run_batch
 
 
 @task(name="plan-inputs", retries=2, retry_delay_seconds=1, cache_policy=NONE, persist_result=False)
@@ -38,7 +38,7 @@ def batch_task(units: list[Unit], ctx: RunContext, out: str, batch: int) -> dict
 
 @task(name="commit-run", retries=2, retry_delay_seconds=1, cache_policy=NONE, persist_result=False)
 def commit_task(summary: RunSummary, out: str) -> dict[str, Any]:
-    """Write the run manifest."""
+    """Commit the run's staged files and manifest atomically (idempotent on retry)."""
     return finish_run(summary, Path(out))
 
 
@@ -58,39 +58,62 @@ def extract_claims(
     date_column: str | None = None,
     batch_mb: float = 8.0,
     run_id: str | None = None,
+    reprocess: str = "changed",
+    wait: float = 0.0,
 ) -> dict[str, Any]:
-    """Tag claims in INPUTs and write the Parquet dataset under ``out``."""
+    """Tag claims in INPUTs and commit them to the Parquet dataset under ``out``.
+
+    Documents already in ``out`` with the same text and rule pack are not tagged again
+    (``reprocess``: ``changed``, ``content`` or ``all``). The output folder is locked for
+    the run; ``wait`` is how many seconds to wait for another run to finish.
+    """
     logger = get_run_logger()
     started = time.time()
     options = InputOptions(id_column=id_column, text_column=text_column, date_column=date_column)
     pack = load_rules([Path(p) for p in rules or []], replace=replace_rules)
-    ctx = RunContext(run_id=run_id or new_run_id(), rules=pack, options=options)
-    units = plan_task(inputs, options)
-    batches = batch_units(units, target_bytes=int(batch_mb * 1024 * 1024))
-    logger.info(
-        "run %s: %d input unit(s) in %d batch(es), rules %s",
-        ctx.run_id,
-        len(units),
-        len(batches),
-        pack.version,
-    )
-    futures = [batch_task.submit(b, ctx, out, i) for i, b in enumerate(batches)]
-    results = [f.result() for f in futures]
-    summary = RunSummary(ctx=ctx, inputs=list(inputs), out=out, started=started, batches=results)
-    manifest = commit_task(summary, out)
+    run_id = run_id or new_run_id()
+
+    def waiting(holder: str) -> None:
+        logger.warning("waiting for the output folder %s: in use by %s", out, holder)
+
+    with open_output(Path(out), run_id, wait=wait, on_wait=waiting) as dataset:
+        known = dataset.known_documents()
+        ctx = RunContext(
+            run_id=run_id, rules=pack, options=options, known=known, reprocess=reprocess
+        )
+        units = plan_task(inputs, options)
+        batches = batch_units(units, target_bytes=int(batch_mb * 1024 * 1024))
+        logger.info(
+            "run %s: %d input unit(s) in %d batch(es), rules %s, %d document(s) already in %s",
+            run_id,
+            len(units),
+            len(batches),
+            pack.version,
+            len(known),
+            out,
+        )
+        futures = [batch_task.submit(b, ctx, out, i) for i, b in enumerate(batches)]
+        results = [f.result() for f in futures]
+        summary = RunSummary(
+            ctx=ctx, inputs=list(inputs), out=out, started=started, batches=results
+        )
+        manifest = commit_task(summary, out)
     counts = manifest["counts"]
     logger.info(
-        "run %s: %d document(s) (%s), %d sentence(s), %d claim(s), %d reject(s)",
-        ctx.run_id,
+        "run %s: %d document(s) (%s, %d unchanged), %d sentence(s), %d claim(s), "
+        "%d reject(s); committed as version %d",
+        run_id,
         counts["documents"],
         counts["documents_by_status"],
+        counts["documents_unchanged"],
         counts["sentences"],
         counts["claims"],
         counts["rejects"],
+        manifest["version"],
     )
     create_table_artifact(
         key="claimtag-run-summary",
         table=[{"metric": k, "value": str(v)} for k, v in manifest["summary_table"].items()],
-        description=f"claimtag run {ctx.run_id} into {out}",
+        description=f"claimtag run {run_id} into {out}",
     )
     return manifest

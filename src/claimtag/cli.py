@@ -60,6 +60,7 @@ def _prefect_environment(quiet: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from claimtag.dataset import Dataset
     from claimtag.ingest import InputOptions, check_inputs
 
     check_inputs(args.inputs)
@@ -67,6 +68,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.batch_mb <= 0:
         raise InputError("--batch-mb must be positive")
     out = Path(args.out)
+    if args.wait <= 0:  # fail fast if another run holds the folder (the run re-checks)
+        probe = Dataset(out)
+        with probe.lock("(checking)"):
+            probe.init()
     params: dict[str, Any] = {
         "inputs": list(args.inputs),
         "out": str(out),
@@ -76,6 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "text_column": args.text_column,
         "date_column": args.date_column,
         "batch_mb": args.batch_mb,
+        "reprocess": args.reprocess,
+        "wait": args.wait,
     }
     if args.no_prefect:
         from claimtag.runs import run
@@ -89,6 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             _load_rules(args),
             options=options,
             batch_bytes=int(args.batch_mb * 1024 * 1024),
+            reprocess=args.reprocess,
+            wait=args.wait,
         )
     else:
         _prefect_environment(args.quiet)
@@ -106,7 +115,8 @@ def _print_summary(manifest: dict[str, Any], out: Path, *, as_json: bool, quiet:
     if quiet:
         return
     c = manifest["counts"]
-    status = ", ".join(f"{n} {s}" for s, n in sorted(c["documents_by_status"].items())) or "none"
+    by_status = {**c["documents_by_status"], "unchanged": c["documents_unchanged"]}
+    status = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()) if n) or "none"
     types = ", ".join(f"{t}={n}" for t, n in c["claims_by_type"].items())
     print(f"run {manifest['run_id']}: {c['documents']} document(s) ({status})")
     print(
@@ -139,11 +149,62 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from claimtag.export import applies, validate_export
     from claimtag.validation import validate_path
 
-    report = validate_path(Path(args.path), max_errors=args.max_errors)
+    path = Path(args.path)
+    manifest = Path(args.manifest) if args.manifest else None
+    if applies(path, manifest):
+        checked = validate_export(path, manifest=manifest, max_errors=args.max_errors)
+        print(checked.render())
+        return EXIT_OK if checked.ok else EXIT_FAILED
+    report = validate_path(path, max_errors=args.max_errors)
     print(report.render())
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+# --- export, report ---------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from claimtag.errors import ExportValidationError
+    from claimtag.export import export_claims, export_filter
+
+    flt = export_filter(
+        claim_types=args.type,
+        min_confidence=args.min_confidence,
+        actors=args.actor,
+        doc_ids=args.doc,
+        since=args.since,
+        extracted_since=args.extracted_since,
+        include_negated=args.include_negated,
+    )
+    try:
+        result = export_claims(
+            Path(args.out), Path(args.to), fmt=args.format, flt=flt, compress=args.gzip
+        )
+    except ExportValidationError as e:
+        print(f"claimtag: export failed validation: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"exported {result.rows} claim(s) to {result.path} ({result.manifest['format']})")
+        print(f"  sha256:   {result.sha256}")
+        print(f"  manifest: {result.manifest_path}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from claimtag.report import write_report
+
+    summary = write_report(
+        Path(args.out), Path(args.to), top=args.top, max_rows=args.max_rows, title=args.title
+    )
+    if not args.quiet:
+        print(
+            f"report of {summary.claims} claim(s) in {summary.documents} document(s) "
+            f"written to {summary.path} ({summary.table_rows} in the table)"
+        )
+    return EXIT_OK
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
@@ -163,6 +224,50 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
         print(f"  FAIL {f}")
     print(f"examples: {n_examples - len(failures)} passed, {len(failures)} failed")
     return EXIT_OK if not failures else EXIT_FAILED
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from claimtag.store import read_manifests
+
+    out = Path(args.out)
+    if not (out / "runs").is_dir():
+        raise InputError(f"no claimtag dataset at {out}")
+    manifests = read_manifests(out)
+    if args.json:
+        print(json.dumps(manifests, indent=2, sort_keys=True))
+        return EXIT_OK
+    print(
+        f"{'run_id':<26} {'finished':<21} {'ver':>4} {'docs':>7} {'new':>6} {'same':>6} "
+        f"{'claims':>8} {'rejects':>7}  rule pack"
+    )
+    for m in manifests:
+        c = m["counts"]
+        print(
+            f"{m['run_id']:<26} {m.get('finished_at', ''):<21} {m.get('version', 0):>4} "
+            f"{c['documents']:>7} {c['documents'] - c.get('documents_unchanged', 0):>6} "
+            f"{c.get('documents_unchanged', 0):>6} {c['claims']:>8} {c['rejects']:>7}  "
+            f"{m['versions']['rule_pack']}"
+        )
+    return EXIT_OK
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    from claimtag.dataset import Dataset
+    from claimtag.runs import new_run_id
+
+    out = Path(args.out)
+    dataset = Dataset(out)
+    if not (out / "_claimtag" / "current").is_symlink():
+        raise InputError(f"no claimtag dataset at {out}")
+    run_id = new_run_id()
+    with dataset.lock(f"compact {run_id}", wait=args.wait):
+        dataset.recover()
+        result = dataset.compact(run_id, rows_per_file=args.rows_per_file)
+    print(
+        f"{out}: {result['files_before']} file(s) merged into {result['files_after']} "
+        f"(version {result['version']})"
+    )
+    return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -205,6 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-mb", type=float, default=8.0, help="megabytes of input per batch task (default: 8)"
     )
     p.add_argument(
+        "--reprocess",
+        choices=["changed", "content", "all"],
+        default="changed",
+        help="which documents already in --out to tag again: changed (new text or another "
+        "rule pack; default), content (new text only), all",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run on the same --out to finish (default: fail)",
+    )
+    p.add_argument(
         "--no-prefect",
         action="store_true",
         help="run in this process without Prefect (same output)",
@@ -237,7 +356,88 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", metavar="PATH")
     p.add_argument("--max-errors", type=int, default=20, help="errors to print (default: 20)")
+    p.add_argument(
+        "--manifest",
+        default=None,
+        metavar="FILE",
+        help="export manifest to check PATH against (default: PATH.manifest.json when present)",
+    )
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "export",
+        help="write filtered claims to JSONL, CSV or JSON, with a manifest",
+        description="Export the claims of an output folder to one JSONL, CSV or JSON file "
+        "(optionally gzipped), ordered by doc_id, sentence_index, claim_type. Every record "
+        "is checked against the claim schema first; if one fails, nothing is written and "
+        "the exit code is 1. PATH.manifest.json records the schema, rule packs, filter, "
+        "row count and SHA-256. Negated claims are left out unless --include-negated.",
+    )
+    p.add_argument("out", metavar="DIR", help="output folder of a run (or its claims/)")
+    p.add_argument("--to", required=True, metavar="PATH", help="export file to write")
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "json"],
+        default=None,
+        help="file format (default: from the suffix of --to)",
+    )
+    p.add_argument(
+        "--gzip", action="store_true", help="gzip the file (also implied by a .gz suffix)"
+    )
+    p.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        choices=list(CLAIM_TYPES),
+        help="keep this claim type; repeatable",
+    )
+    p.add_argument("--min-confidence", type=float, default=None, metavar="X")
+    p.add_argument(
+        "--actor",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="keep claims naming this actor code (e.g. RUS, NATO); repeatable: any of them",
+    )
+    p.add_argument(
+        "--doc", action="append", default=[], metavar="DOC_ID", help="keep this doc_id; repeatable"
+    )
+    p.add_argument(
+        "--since",
+        default=None,
+        metavar="DATE",
+        help="keep claims whose doc_date is on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD); "
+        "claims without a doc_date are left out",
+    )
+    p.add_argument(
+        "--extracted-since",
+        default=None,
+        metavar="TIME",
+        help="keep claims extracted at or after TIME (RFC 3339 or a date; UTC if no zone)",
+    )
+    p.add_argument("--include-negated", action="store_true", help="keep negated claims too")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a claims dataset",
+        description="Write one self-contained HTML page (no network needed to view it) with "
+        "counts per claim type and document, claims over time, top actors and actor pairs, "
+        "the confidence distribution, rule hits and a searchable table of claims.",
+    )
+    p.add_argument("out", metavar="DIR", help="output folder of a run")
+    p.add_argument("--to", required=True, metavar="PATH", help="HTML file to write")
+    p.add_argument("--top", type=int, default=15, help="rows of the top-N charts (default: 15)")
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=5000,
+        help="claims in the table, most confident first (default: 5000)",
+    )
+    p.add_argument("--title", default=None, help="page title (default: from DIR)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("rules", help="work with rule packs")
     rsub = p.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
@@ -249,6 +449,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("file", nargs="?", default=None, metavar="FILE")
     rp.set_defaults(func=cmd_rules_check)
+
+    p = sub.add_parser(
+        "runs",
+        help="list the committed runs of an output folder",
+        description="List the committed runs of an output folder with their counts.",
+    )
+    p.add_argument("out", metavar="DIR")
+    p.add_argument("--json", action="store_true", help="print the manifests as JSON")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser(
+        "compact",
+        help="merge small Parquet files of an output folder",
+        description="Merge the Parquet parts of an output folder into few large files, "
+        "atomically; the data does not change.",
+    )
+    p.add_argument("out", metavar="DIR")
+    p.add_argument("--rows-per-file", type=int, default=1_000_000)
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
+    p.set_defaults(func=cmd_compact)
 
     p = sub.add_parser(
         "schema", help="print a JSON Schema", description="Print one of the published JSON Schemas."

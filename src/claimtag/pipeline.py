@@ -7,19 +7,20 @@ benchmark calls the same functions.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from claimtag.actors import ActorResolver
 from claimtag.classify import classify_document
+from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Outcome, Unit, read_unit
 from claimtag.records import build_record
 from claimtag.rules import RulePack
 from claimtag.schemas import schema_version, validator, violations
 from claimtag.segment import split_sentences
-from claimtag.types import Document
+from claimtag.types import Document, Previous
 
 
 def utc_now() -> str:
@@ -27,14 +28,33 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+REPROCESS = ("changed", "content", "all")
+
+
 @dataclass(frozen=True, slots=True)
 class RunContext:
-    """What every batch of a run shares."""
+    """What every batch of a run shares.
+
+    ``known``: documents already in the output (doc_id → Previous); ``reprocess`` says
+    which of them to tag again: ``changed`` (new text or another rule pack), ``content``
+    (new text only), ``all``.
+    """
 
     run_id: str
     rules: RulePack
     options: InputOptions = field(default_factory=InputOptions)
     extracted_at: str = field(default_factory=utc_now)
+    known: Mapping[str, Previous] = field(default_factory=dict)
+    reprocess: str = "changed"
+
+    def is_unchanged(self, doc: Document) -> bool:
+        """True when ``doc`` is already in the output as this run would write it."""
+        prev = self.known.get(doc.doc_id)
+        if prev is None or self.reprocess == "all" or prev.status == "failed":
+            return False
+        if prev.sha256 != doc.sha256:
+            return False
+        return self.reprocess == "content" or prev.rule_pack_version == self.rules.version
 
 
 @dataclass(slots=True)
@@ -46,6 +66,7 @@ class BatchResult:
     documents: list[dict[str, Any]] = field(default_factory=list)
     n_sentences: int = 0
     n_bytes: int = 0
+    n_unchanged: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, stage: str, seconds: float) -> None:
@@ -178,7 +199,10 @@ def process_items(items: Iterable[Document | Outcome], ctx: RunContext) -> Batch
                     sha256=item.sha256,
                 )
             )
+        elif ctx.is_unchanged(item):
+            result.n_unchanged += 1
         else:
+            fault(f"read:{item.doc_id}")
             process_document(item, ctx, result)
     return result
 

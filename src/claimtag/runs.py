@@ -10,18 +10,21 @@ import os
 import platform
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from claimtag import CLAIM_TYPES, __version__
+from claimtag.dataset import Dataset
+from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
 from claimtag.pipeline import RunContext, process_units
 from claimtag.rules import RulePack
 from claimtag.schemas import load_schema
-from claimtag.store import write_batch, write_manifest
+from claimtag.store import write_batch
 
 STAGES = ("load", "split", "classify", "build", "validate", "write")
 
@@ -32,12 +35,13 @@ def new_run_id() -> str:
 
 
 def run_batch(units: Sequence[Unit], ctx: RunContext, out: Path, batch: int) -> dict[str, Any]:
-    """Process one batch and write its files; return counts, paths and timings."""
+    """Process one batch and stage its files for the run's commit; return counts and timings."""
     t0 = time.perf_counter()
     result = process_units(units, ctx)
+    fault(f"batch-{batch}-processed")
     t1 = time.perf_counter()
     written = write_batch(
-        out,
+        Dataset(out).staging(ctx.run_id),
         run_id=ctx.run_id,
         batch=batch,
         claims=result.claims,
@@ -46,11 +50,14 @@ def run_batch(units: Sequence[Unit], ctx: RunContext, out: Path, batch: int) -> 
         rule_pack_version=ctx.rules.version,
     )
     result.add_time("write", time.perf_counter() - t1)
+    fault(f"batch-{batch}-written")
     return {
         "batch": batch,
         "files": written.files,
         "claims": written.n_claims,
         "documents": written.n_documents,
+        "doc_ids": [d["doc_id"] for d in result.documents],
+        "unchanged": result.n_unchanged,
         "rejects": written.n_rejects,
         "sentences": result.n_sentences,
         "chars": result.n_bytes,
@@ -58,6 +65,18 @@ def run_batch(units: Sequence[Unit], ctx: RunContext, out: Path, batch: int) -> 
         "seconds": time.perf_counter() - t0,
         "pid": os.getpid(),
     }
+
+
+@contextmanager
+def open_output(
+    out: Path, run_id: str, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None
+) -> Iterator[Dataset]:
+    """Lock the output folder for a run, create it if new, and clean up after crashed runs."""
+    dataset = Dataset(out)
+    with dataset.lock(run_id, wait=wait, on_wait=on_wait):
+        dataset.init()
+        dataset.recover()
+        yield dataset
 
 
 @dataclass(slots=True)
@@ -72,7 +91,10 @@ class RunSummary:
 
 
 def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
-    """Aggregate the batches' counts and write ``runs/<run_id>.json``; return the manifest."""
+    """Aggregate the batches' counts and commit the run atomically; return the manifest.
+
+    The run's documents replace earlier rows of the same doc_ids. Call with the lock held.
+    """
     ctx = summary.ctx
     by_status: dict[str, int] = {}
     by_type = dict.fromkeys(CLAIM_TYPES, 0)
@@ -86,10 +108,14 @@ def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
         for stage, seconds in b["timings"].items():
             stages[stage] = stages.get(stage, 0.0) + seconds
         files += b["files"]
+    written_ids = {doc_id for b in summary.batches for doc_id in b["doc_ids"]}
+    unchanged = sum(b["unchanged"] for b in summary.batches)
     finished = time.time()
     counts = {
-        "documents": sum(by_status.values()),
+        "documents": sum(by_status.values()) + unchanged,
         "documents_by_status": by_status,
+        "documents_unchanged": unchanged,
+        "documents_replaced": len(written_ids & set(ctx.known)),
         "sentences": sum(b["sentences"] for b in summary.batches),
         "chars": sum(b["chars"] for b in summary.batches),
         "claims": sum(by_type.values()),
@@ -124,19 +150,24 @@ def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
             "stage_seconds": {k: round(v, 3) for k, v in stages.items()},
             "chars_per_second": round(counts["chars"] / wall) if wall > 0 else None,
         },
+        "reprocess": ctx.reprocess,
         "files": sorted(files),
     }
     manifest["summary_table"] = {
         "run_id": ctx.run_id,
         "documents": counts["documents"],
         **{f"documents_{k}": v for k, v in sorted(by_status.items())},
+        "documents_unchanged": unchanged,
         "sentences": counts["sentences"],
         **{f"claims_{k}": v for k, v in by_type.items()},
         "rejects": counts["rejects"],
         "wall_seconds": round(wall, 2),
         "rule_pack": ctx.rules.version,
     }
-    write_manifest(out, manifest)
+    fault("before-commit")
+    manifest["version"] = Dataset(out).commit(
+        ctx.run_id, manifest, replace=written_ids & set(ctx.known)
+    )
     return manifest
 
 
@@ -152,14 +183,24 @@ def run(
     options: InputOptions | None = None,
     batch_bytes: int = 8 * 1024 * 1024,
     run_id: str | None = None,
+    reprocess: str = "changed",
+    wait: float = 0.0,
 ) -> dict[str, Any]:
     """The whole job in this process, without Prefect; returns the manifest."""
     started = time.time()
     options = options or InputOptions()
-    ctx = RunContext(run_id=run_id or new_run_id(), rules=rules, options=options)
-    batches = batch_units(plan_inputs(inputs, options), target_bytes=batch_bytes)
-    results = [run_batch(b, ctx, out, i) for i, b in enumerate(batches)]
-    summary = RunSummary(
-        ctx=ctx, inputs=list(inputs), out=str(out), started=started, batches=results
-    )
-    return finish_run(summary, out)
+    run_id = run_id or new_run_id()
+    with open_output(out, run_id, wait=wait) as dataset:
+        ctx = RunContext(
+            run_id=run_id,
+            rules=rules,
+            options=options,
+            known=dataset.known_documents(),
+            reprocess=reprocess,
+        )
+        batches = batch_units(plan_inputs(inputs, options), target_bytes=batch_bytes)
+        results = [run_batch(b, ctx, out, i) for i, b in enumerate(batches)]
+        summary = RunSummary(
+            ctx=ctx, inputs=list(inputs), out=str(out), started=started, batches=results
+        )
+        return finish_run(summary, out)

@@ -27,6 +27,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from claimtag.errors import StoreError
+from claimtag.faults import fault
 from claimtag.schemas import arrow_schema, load_schema, to_arrow_table
 
 CLAIMS = "claims"
@@ -46,10 +47,21 @@ class WrittenBatch:
     n_rejects: int = 0
 
 
+def _file_mode() -> int:
+    """0o666 less the process umask: what open() would give a new file."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
+
+
 def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write ``path`` through a hidden temporary file in the same folder, then rename it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -102,6 +114,7 @@ def write_batch(
             table = to_arrow_table("claim", by_type[claim_type], exclude=(PARTITION,))
             write_parquet(out / rel, table, "claim", extra)
             written.files.append(rel)
+            fault("write-part")
             written.n_claims[claim_type] = len(by_type[claim_type])
         if documents:
             rel = f"{DOCUMENTS}/{stem}.parquet"

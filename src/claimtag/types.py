@@ -45,3 +45,12 @@ class Match:
     end: int
     text: str
     weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """What the committed output already holds for a document."""
+
+    sha256: str | None
+    rule_pack_version: str
+    status: str
