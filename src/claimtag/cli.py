@@ -226,6 +226,42 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     return EXIT_OK if not failures else EXIT_FAILED
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from claimtag.ingest import check_inputs
+
+    check_inputs(args.inputs)
+    if "-" in args.inputs:
+        raise InputError("serve cannot read stdin; give files or folders")
+    _load_rules(args)
+    parameters: dict[str, Any] = {
+        "inputs": [str(Path(p).resolve()) for p in args.inputs],
+        "out": str(Path(args.out).resolve()),
+        "rules": [str(p.resolve()) for p in args.rules],
+        "replace_rules": args.replace_rules,
+        "id_column": args.id_column,
+        "text_column": args.text_column,
+        "date_column": args.date_column,
+        "reprocess": args.reprocess,
+        "wait": args.wait,
+    }
+    _prefect_environment(quiet=False)
+    from claimtag_flows.serve import local_server, serve
+
+    api_url = os.environ.get("PREFECT_API_URL")
+    if api_url:
+        print(f"claimtag serve: using the Prefect server at {api_url}", flush=True)
+        serve(name=args.name, cron=args.cron, parameters=parameters)
+        return EXIT_OK
+    with local_server(port=args.port) as url:
+        print(
+            f"claimtag serve: started a local Prefect server at {url} "
+            f"(UI: {url.removesuffix('/api')}); it stops when this command stops",
+            flush=True,
+        )
+        serve(name=args.name, cron=args.cron, parameters=parameters, api_url=url)
+    return EXIT_OK
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from claimtag.store import read_manifests
 
@@ -449,6 +485,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("file", nargs="?", default=None, metavar="FILE")
     rp.set_defaults(func=cmd_rules_check)
+
+    p = sub.add_parser(
+        "serve",
+        help="run on a cron schedule as a Prefect deployment",
+        description="Register the extract_claims deployment with a cron schedule and serve "
+        "it until interrupted. Uses the Prefect server at PREFECT_API_URL, or starts a local "
+        "one on 127.0.0.1 (database under $CLAIMTAG_HOME/prefect) and stops it on exit.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--cron", required=True, help='cron schedule, e.g. "0 * * * *" (UTC)')
+    p.add_argument("--name", default="claimtag", help="deployment name (default: claimtag)")
+    p.add_argument("--port", type=int, default=None, help="port of the local server")
+    _rules_args(p)
+    p.add_argument("--id-column", default="doc_id")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--date-column", default=None)
+    p.add_argument("--reprocess", choices=["changed", "content", "all"], default="changed")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long a scheduled run waits for a previous one (default: 600)",
+    )
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
         "runs",
