@@ -153,3 +153,47 @@ def test_readme_field_tables_are_generated_from_the_schemas() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert render_readme(readme) == readme, "run: python scripts/update_readme.py"
     assert "| `claim_id` |" in readme
+
+
+def _corpus_of_records() -> list[dict[str, Any]]:
+    """Valid records and, from each, the invalid mutations of MUTATIONS and more."""
+    base = valid_claim()
+    records = [base, {**base, "doc_date": None, "actors": [], "hedge_cue": "may"}]
+    for field, value, _ in MUTATIONS:
+        records.append({**base, field: value})
+    extra = [
+        ("doc_date", "2026-02-30"),
+        ("doc_date", "2026-2-3"),
+        ("extracted_at", "2026-03-04T10:00:00"),
+        ("extracted_at", "2026-03-04 10:00:00Z"),
+        ("extracted_at", "2026-03-04T25:00:00Z"),
+        ("confidence", True),
+        ("confidence", 0),
+        ("confidence", 1),
+        ("char_end", 0),
+        ("sentence_index", 1.0),
+        ("sentence_index", 1.5),
+        ("evidence", []),
+        ("evidence", [{"rule_id": "r", "start": 0, "end": 1, "text": "x", "extra": 1}]),
+        ("rule_ids", ["a", "a"]),
+        ("actors", ["A"]),
+        ("actors", ["ABCDEFGHIJKLMNOPQRSTU"]),
+        ("negation_cue", 3),
+        ("text", "x" * 10_000),
+        ("doc_id", "é/ü/中文"),
+    ]
+    records += [{**base, f: v} for f, v in extra]
+    missing = dict(base)
+    del missing["claim_id"]
+    records.append(missing)
+    return records
+
+
+def test_fast_validator_agrees_with_jsonschema() -> None:
+    from claimtag.schemas import fast_validator, validator
+
+    fast, reference = fast_validator("claim"), validator("claim")
+    assert type(fast) is not type(reference), "jsonschema-rs should be installed"
+    outcomes = [(fast.is_valid(r), reference.is_valid(r)) for r in _corpus_of_records()]
+    assert all(f == ref for f, ref in outcomes)
+    assert {ref for _, ref in outcomes} == {True, False}

@@ -18,7 +18,7 @@ from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Outcome, Unit, read_unit
 from claimtag.records import build_record
 from claimtag.rules import RulePack
-from claimtag.schemas import schema_version, validator, violations
+from claimtag.schemas import fast_validator, schema_version, violations
 from claimtag.segment import split_sentences
 from claimtag.types import Document, Previous
 
@@ -146,7 +146,7 @@ def process_document(doc: Document, ctx: RunContext, result: BatchResult) -> Non
     """Tag one document and add its claims, rejects and document row to ``result``."""
     n_sentences, records = extract_records(doc, ctx, result.timings)
     t0 = time.perf_counter()
-    check = validator("claim")
+    check = fast_validator("claim")
     n_rejects = 0
     for record in records:
         if check.is_valid(record):

@@ -6,11 +6,13 @@ These are the pieces the Prefect flow composes; ``run`` composes them without Pr
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +67,52 @@ def run_batch(units: Sequence[Unit], ctx: RunContext, out: Path, batch: int) -> 
         "seconds": time.perf_counter() - t0,
         "pid": os.getpid(),
     }
+
+
+class Workers:
+    """Runs batches in worker processes, or in this process when there is one worker.
+
+    Classification is CPU-bound Python, so threads would share one core: processes (started
+    with ``spawn``, safe next to an orchestrator's threads) use them all.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = max(1, n)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        if self.n > 1:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.n, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def run(self, units: Sequence[Unit], ctx: RunContext, out: Path, batch: int) -> dict[str, Any]:
+        """One batch, in a worker process when there is a pool."""
+        if self._pool is None:
+            return run_batch(units, ctx, out, batch)
+        return self._pool.submit(run_batch, list(units), ctx, out, batch).result()
+
+    def map(
+        self, batches: Sequence[Sequence[Unit]], ctx: RunContext, out: Path
+    ) -> list[dict[str, Any]]:
+        """All batches, in order of the results' batch numbers."""
+        if self._pool is None:
+            return [run_batch(b, ctx, out, i) for i, b in enumerate(batches)]
+        futures = [
+            self._pool.submit(run_batch, list(b), ctx, out, i) for i, b in enumerate(batches)
+        ]
+        return [f.result() for f in futures]
+
+
+def default_workers(n_batches: int) -> int:
+    """One worker per core, but no more than there are batches."""
+    return max(1, min(os.cpu_count() or 1, n_batches))
 
 
 @contextmanager
@@ -185,8 +233,9 @@ def run(
     run_id: str | None = None,
     reprocess: str = "changed",
     wait: float = 0.0,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """The whole job in this process, without Prefect; returns the manifest."""
+    """The whole job without Prefect (batches in ``workers`` processes); returns the manifest."""
     started = time.time()
     options = options or InputOptions()
     run_id = run_id or new_run_id()
@@ -199,7 +248,9 @@ def run(
             reprocess=reprocess,
         )
         batches = batch_units(plan_inputs(inputs, options), target_bytes=batch_bytes)
-        results = [run_batch(b, ctx, out, i) for i, b in enumerate(batches)]
+        n = workers if workers is not None else default_workers(len(batches))
+        with Workers(min(n, len(batches))) as pool:
+            results = pool.map(batches, ctx, out)
         summary = RunSummary(
             ctx=ctx, inputs=list(inputs), out=str(out), started=started, batches=results
         )
