@@ -89,3 +89,33 @@ def test_cli_run_in_ephemeral_mode(tmp_path: Path) -> None:
     assert manifest["counts"]["documents"] == 4
     assert manifest["counts"]["claims"] > 0
     assert (tmp_path / "o" / "runs" / f"{manifest['run_id']}.json").is_file()
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_flow_on_a_local_dask_cluster_matches_local_run(tmp_path: Path) -> None:
+    pytest.importorskip("prefect_dask")
+    from claimtag_flows.extract import extract_claims
+
+    dask_out, lib_out = tmp_path / "dask", tmp_path / "lib"
+    manifest = extract_claims(
+        inputs=[str(EXAMPLES)], out=str(dask_out), batch_mb=0.001, dask="local", workers=2
+    )
+    run([str(EXAMPLES)], lib_out, default_rules(), workers=1)
+    assert manifest["counts"]["batches"] == 4
+    assert os.getpid() not in manifest["worker_pids"]
+    assert stable_rows(read_claims(dask_out).to_pylist(), "claim_id") == stable_rows(
+        read_claims(lib_out).to_pylist(), "claim_id"
+    )
+    assert stable_rows(read_documents(dask_out).to_pylist(), "doc_id") == stable_rows(
+        read_documents(lib_out).to_pylist(), "doc_id"
+    )
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_flow_with_two_worker_processes(tmp_path: Path) -> None:
+    from claimtag_flows.extract import extract_claims
+
+    out = tmp_path / "out"
+    manifest = extract_claims(inputs=[str(EXAMPLES)], out=str(out), batch_mb=0.001, workers=2)
+    assert len(manifest["worker_pids"]) == 2
+    assert os.getpid() not in manifest["worker_pids"]

@@ -16,10 +16,19 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from claimtag.errors import InputError
 from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
 from claimtag.pipeline import RunContext
 from claimtag.rules import load_rules
-from claimtag.runs import RunSummary, finish_run, new_run_id, open_output, run_batch
+from claimtag.runs import (
+    RunSummary,
+    Workers,
+    default_workers,
+    finish_run,
+    new_run_id,
+    open_output,
+    run_batch,
+)
 
 
 @task(name="plan-inputs", retries=2, retry_delay_seconds=1, cache_policy=NONE, persist_result=False)
@@ -28,12 +37,56 @@ def plan_task(inputs: list[str], options: InputOptions) -> list[Unit]:
     return plan_inputs(inputs, options)
 
 
+# Worker-process pools of the runs in progress in this process, by run id. Batch tasks
+# that run here use them; on a Dask worker there is none and the task runs in place.
+_POOLS: dict[str, Workers] = {}
+
+
 @task(
     name="process-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE, persist_result=False
 )
 def batch_task(units: list[Unit], ctx: RunContext, out: str, batch: int) -> dict[str, Any]:
-    """Read, tag, validate and write one batch; return paths and counts."""
-    return run_batch(units, ctx, Path(out), batch)
+    """Read, tag, validate and stage one batch; return paths and counts."""
+    pool = _POOLS.get(ctx.run_id)
+    if pool is None:
+        return run_batch(units, ctx, Path(out), batch)
+    return pool.run(units, ctx, Path(out), batch)
+
+
+def dask_runner(address: str, workers: int | None, api_url: str | None) -> Any:
+    """A DaskTaskRunner for an existing cluster (ADDRESS) or a new LocalCluster ("local").
+
+    Workers of a LocalCluster get PREFECT_API_URL, so they report to this run's server
+    instead of each starting their own; workers of an existing cluster need it set.
+    """
+    try:
+        from prefect_dask.task_runners import DaskTaskRunner
+    except ImportError as e:
+        raise InputError("--dask needs prefect-dask: pip install 'claimtag[dask]'") from e
+    if address != "local":
+        return DaskTaskRunner(address=address)
+    kwargs: dict[str, Any] = {"n_workers": workers or 2, "processes": True, "threads_per_worker": 1}
+    if api_url:
+        kwargs["env"] = {"PREFECT_API_URL": api_url, "DO_NOT_TRACK": "1"}
+    return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=kwargs)
+
+
+@flow(name="extract_claims_batches", persist_result=False, validate_parameters=False)
+def batches_flow(batches: Any, ctx: Any, out: str) -> list[dict[str, Any]]:
+    """The batch tasks of a run, on whatever task runner this subflow is given (Dask).
+
+    ``batches`` is a list of lists of Units and ``ctx`` a RunContext; they are annotated
+    ``Any`` because Prefect derives a parameter schema from annotations.
+    """
+    futures = [batch_task.submit(b, ctx, out, i) for i, b in enumerate(batches)]
+    return [f.result() for f in futures]
+
+
+def _api_url() -> str | None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return str(client.api_url).rstrip("/")
 
 
 @task(name="commit-run", retries=2, retry_delay_seconds=1, cache_policy=NONE, persist_result=False)
@@ -60,12 +113,16 @@ def extract_claims(
     run_id: str | None = None,
     reprocess: str = "changed",
     wait: float = 0.0,
+    workers: int | None = None,
+    dask: str | None = None,
 ) -> dict[str, Any]:
     """Tag claims in INPUTs and commit them to the Parquet dataset under ``out``.
 
     Documents already in ``out`` with the same text and rule pack are not tagged again
     (``reprocess``: ``changed``, ``content`` or ``all``). The output folder is locked for
-    the run; ``wait`` is how many seconds to wait for another run to finish.
+    the run; ``wait`` is how many seconds to wait for another run to finish. Batches run
+    in ``workers`` local processes (default: one per core), or on a Dask cluster when
+    ``dask`` is an address or ``"local"`` (a new LocalCluster of ``workers`` processes).
     """
     logger = get_run_logger()
     started = time.time()
@@ -92,8 +149,18 @@ def extract_claims(
             len(known),
             out,
         )
-        futures = [batch_task.submit(b, ctx, out, i) for i, b in enumerate(batches)]
-        results = [f.result() for f in futures]
+        if dask:
+            runner = dask_runner(dask, workers, _api_url())
+            results = batches_flow.with_options(task_runner=runner)(batches, ctx, out)
+        else:
+            n = workers if workers is not None else default_workers(len(batches))
+            with Workers(min(n, len(batches))) as pool:
+                _POOLS[run_id] = pool
+                try:
+                    futures = [batch_task.submit(b, ctx, out, i) for i, b in enumerate(batches)]
+                    results = [f.result() for f in futures]
+                finally:
+                    _POOLS.pop(run_id, None)
         summary = RunSummary(
             ctx=ctx, inputs=list(inputs), out=out, started=started, batches=results
         )

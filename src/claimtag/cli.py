@@ -83,7 +83,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         "batch_mb": args.batch_mb,
         "reprocess": args.reprocess,
         "wait": args.wait,
+        "workers": args.workers,
+        "dask": args.dask,
     }
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    if args.no_prefect and args.dask:
+        raise InputError("--dask runs through Prefect; drop --no-prefect")
     if args.no_prefect:
         from claimtag.runs import run
 
@@ -98,6 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             batch_bytes=int(args.batch_mb * 1024 * 1024),
             reprocess=args.reprocess,
             wait=args.wait,
+            workers=args.workers,
         )
     else:
         _prefect_environment(args.quiet)
@@ -360,9 +367,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="wait this long for another run on the same --out to finish (default: fail)",
     )
     p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: one per core, at most one per batch)",
+    )
+    p.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run the batches on a Dask cluster (tcp://host:8786), or 'local' for a new "
+        "LocalCluster of --workers processes (needs claimtag[dask])",
+    )
+    p.add_argument(
         "--no-prefect",
         action="store_true",
-        help="run in this process without Prefect (same output)",
+        help="run without Prefect (same output)",
     )
     p.add_argument("--json", action="store_true", help="print the run manifest as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")

@@ -199,6 +199,7 @@ def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
             "chars_per_second": round(counts["chars"] / wall) if wall > 0 else None,
         },
         "reprocess": ctx.reprocess,
+        "worker_pids": sorted({b["pid"] for b in summary.batches}),
         "files": sorted(files),
     }
     manifest["summary_table"] = {
