@@ -19,6 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from claimtag.errors import InputError
 from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
 from claimtag.pipeline import RunContext
+from claimtag.progress import Progress
 from claimtag.rules import load_rules
 from claimtag.runs import (
     RunSummary,
@@ -158,7 +159,12 @@ def extract_claims(
                 _POOLS[run_id] = pool
                 try:
                     futures = [batch_task.submit(b, ctx, out, i) for i, b in enumerate(batches)]
-                    results = [f.result() for f in futures]
+                    progress = Progress(len(batches), sum(u.size for b in batches for u in b))
+                    results = []
+                    for future, b in zip(futures, batches, strict=True):
+                        results.append(future.result())
+                        progress.update(sum(u.size for u in b))
+                    progress.close()
                 finally:
                     _POOLS.pop(run_id, None)
         summary = RunSummary(

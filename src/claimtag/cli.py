@@ -57,6 +57,7 @@ def _prefect_environment(quiet: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     if quiet:
         os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+        os.environ["CLAIMTAG_QUIET"] = "1"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -90,6 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError("--workers must be at least 1")
     if args.no_prefect and args.dask:
         raise InputError("--dask runs through Prefect; drop --no-prefect")
+    if args.quiet:
+        os.environ["CLAIMTAG_QUIET"] = "1"
     if args.no_prefect:
         from claimtag.runs import run
 

@@ -12,7 +12,7 @@ import platform
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ from claimtag.dataset import Dataset
 from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
 from claimtag.pipeline import RunContext, process_units
+from claimtag.progress import Progress
 from claimtag.rules import RulePack
 from claimtag.schemas import load_schema
 from claimtag.store import write_batch
@@ -101,13 +102,23 @@ class Workers:
     def map(
         self, batches: Sequence[Sequence[Unit]], ctx: RunContext, out: Path
     ) -> list[dict[str, Any]]:
-        """All batches, in order of the results' batch numbers."""
+        """All batches, in order of the results' batch numbers, with a progress bar."""
+        progress = Progress(len(batches), sum(u.size for b in batches for u in b))
+        results: list[dict[str, Any]] = []
         if self._pool is None:
-            return [run_batch(b, ctx, out, i) for i, b in enumerate(batches)]
-        futures = [
-            self._pool.submit(run_batch, list(b), ctx, out, i) for i, b in enumerate(batches)
-        ]
-        return [f.result() for f in futures]
+            for i, b in enumerate(batches):
+                results.append(run_batch(b, ctx, out, i))
+                progress.update(sum(u.size for u in b))
+        else:
+            futures = {
+                self._pool.submit(run_batch, list(b), ctx, out, i): sum(u.size for u in b)
+                for i, b in enumerate(batches)
+            }
+            for future in as_completed(futures):
+                results.append(future.result())
+                progress.update(futures[future])
+        progress.close()
+        return sorted(results, key=lambda r: int(r["batch"]))
 
 
 def default_workers(n_batches: int) -> int:
