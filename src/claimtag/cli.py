@@ -316,6 +316,49 @@ def cmd_compact(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gold(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from claimtag.gold import load_gold
+
+    corpus = Path(args.corpus) if args.corpus else None
+    if corpus is None:
+        default = Path(os.environ.get("CLAIMTAG_CORPUS", "../shared/corpus"))
+        corpus = default if default.is_dir() else None
+    items: list[dict[str, Any]] = []
+    for path in args.gold:
+        items += load_gold(Path(path), corpus)
+    if not items:
+        raise InputError("the gold file(s) hold no sentences")
+    return items
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from claimtag.evaluate import evaluate, render
+
+    result = evaluate(_load_rules(args), _gold(args))
+    print(json.dumps(result, indent=2) if args.json else render(result))
+    failures = []
+    rules = result["rules"]
+    if args.min_macro_f1 is not None and rules["macro_f1"] < args.min_macro_f1:
+        failures.append(f"macro F1 {rules['macro_f1']:.3f} < {args.min_macro_f1}")
+    if args.min_precision is not None:
+        for t, s in rules["per_type"].items():
+            if s["precision"] < args.min_precision:
+                failures.append(f"{t} precision {s['precision']:.3f} < {args.min_precision}")
+    for f in failures:
+        print(f"claimtag: quality below the floor: {f}", file=sys.stderr)
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def cmd_rules_report(args: argparse.Namespace) -> int:
+    from claimtag.evaluate import predict, render_rules, rule_report
+
+    rules = _load_rules(args)
+    gold = _gold(args)
+    rows = rule_report(rules, gold, [predict(rules, g["text"]) for g in gold])
+    print(json.dumps(rows, indent=2) if args.json else render_rules(rows))
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from claimtag.schemas import load_schema
 
@@ -508,6 +551,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("file", nargs="?", default=None, metavar="FILE")
     rp.set_defaults(func=cmd_rules_check)
+    rp = rsub.add_parser(
+        "report",
+        help="per-rule diagnostics on gold sentences",
+        description="For every rule: hits on the gold set, coverage, precision, unique hits, "
+        "the rules it overlaps and conflicts with, and the rules that never fire.",
+    )
+    rp.add_argument("--gold", action="append", required=True, metavar="FILE")
+    rp.add_argument("--corpus", default=None, metavar="DIR")
+    rp.add_argument("--json", action="store_true")
+    _rules_args(rp)
+    rp.set_defaults(func=cmd_rules_report)
 
     p = sub.add_parser(
         "serve",
@@ -554,6 +608,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows-per-file", type=int, default=1_000_000)
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
     p.set_defaults(func=cmd_compact)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score the rules against gold sentences",
+        description="Score the rules on gold sentences (JSONL: id, text, labels, and "
+        "optionally negated, hedged, actors; or corpus references): per-type precision, "
+        "recall, F1, micro/macro F1, exact match, confusion, attribute accuracy, "
+        "reliability by confidence, worst errors, and the keyword baseline.",
+    )
+    p.add_argument("--gold", action="append", required=True, metavar="FILE")
+    p.add_argument(
+        "--corpus",
+        default=None,
+        metavar="DIR",
+        help="corpus folder for gold references (default: $CLAIMTAG_CORPUS or ../shared/corpus)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--min-macro-f1", type=float, default=None, help="exit 1 below this")
+    p.add_argument(
+        "--min-precision",
+        type=float,
+        default=None,
+        help="exit 1 if any type's precision is below this",
+    )
+    _rules_args(p)
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(
         "schema", help="print a JSON Schema", description="Print one of the published JSON Schemas."

@@ -1,0 +1,152 @@
+"""Evaluation arithmetic on hand-made gold, gold loading, and the CLI's quality floor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimtag.cli import main
+from claimtag.errors import InputError
+from claimtag.evaluate import Prediction, predict_baseline, reliability, score_labels
+from claimtag.gold import load_gold, normalise
+
+GOLD = [
+    {"id": "1", "text": "a", "labels": ["threat"]},
+    {"id": "2", "text": "b", "labels": ["threat", "alliance"]},
+    {"id": "3", "text": "c", "labels": []},
+    {"id": "4", "text": "d", "labels": ["economic_leverage"]},
+]
+PRED = [
+    Prediction(frozenset({"threat"})),
+    Prediction(frozenset({"threat"})),
+    Prediction(frozenset({"alliance"})),
+    Prediction(frozenset()),
+]
+
+
+def test_per_type_scores() -> None:
+    scores = score_labels(GOLD, PRED)
+    threat, alliance, econ = (
+        scores["per_type"][t] for t in ("threat", "alliance", "economic_leverage")
+    )
+    assert (threat["tp"], threat["fp"], threat["fn"], threat["precision"], threat["recall"]) == (
+        2,
+        0,
+        0,
+        1.0,
+        1.0,
+    )
+    assert (alliance["tp"], alliance["fp"], alliance["fn"], alliance["f1"]) == (0, 1, 1, 0.0)
+    assert (econ["support"], econ["recall"]) == (1, 0.0)
+    assert scores["macro_f1"] == pytest.approx(1 / 3, abs=1e-4)
+    assert scores["micro_f1"] == pytest.approx(
+        2 * (2 / 3) * (2 / 4) / ((2 / 3) + (2 / 4)), abs=1e-4
+    )
+    assert scores["exact_match"] == 0.25
+    assert scores["confusion"]["none"]["alliance"] == 1
+    assert scores["confusion"]["economic_leverage"]["none"] == 1
+
+
+def test_reliability_buckets_count_claims() -> None:
+    from claimtag.classify import classify_sentence
+    from claimtag.rules import default_rules
+
+    gold = [{"id": "x", "text": "Troops invaded the town.", "labels": ["threat"]}]
+    claims = tuple(classify_sentence(default_rules(), gold[0]["text"]))
+    rows = reliability(gold, [Prediction(frozenset({"threat"}), claims)])
+    assert sum(r["claims"] for r in rows) == 1
+    assert [r["precision"] for r in rows if r["claims"]] == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        ("The trade war escalated.", {"threat", "economic_leverage"}),
+        ("GDP grew 2% last year.", set()),
+        ("Allies met at the summit.", {"alliance"}),
+    ],
+)
+def test_keyword_baseline_has_no_context(text: str, labels: set[str]) -> None:
+    assert set(predict_baseline(text).labels) == labels
+
+
+def test_load_gold_materialises_references(tmp_path: Path) -> None:
+    import hashlib
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "Intro.  Troops\n   massed on the border."
+    (corpus / "japan_nato_foreword.txt").write_text(text)
+    start, end = 8, len(text)
+    span = text[start:end]
+    ref = {
+        "corpus": "japan_nato_foreword",
+        "doc_id": "japan_nato_foreword.txt",
+        "start": start,
+        "end": end,
+        "sha1": hashlib.sha1(span.encode()).hexdigest(),
+        "labels": ["threat"],
+        "id": "r1",
+    }
+    gold = tmp_path / "g.jsonl"
+    gold.write_text(json.dumps(ref) + "\n" + json.dumps({"text": "Plain.", "labels": []}) + "\n")
+    items = load_gold(gold, corpus)
+    assert [i["text"] for i in items] == ["Troops massed on the border.", "Plain."]
+    assert items[1]["id"] == "g.jsonl:2"
+    bad = {**ref, "sha1": "0" * 40}
+    gold.write_text(json.dumps(bad) + "\n")
+    with pytest.raises(InputError, match="SHA-1 mismatch"):
+        load_gold(gold, corpus)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "invalid JSON"),
+        ('{"text": "x"}', "needs 'labels'"),
+        ('{"text": "x", "labels": ["weather"]}', "unknown claim type"),
+        ('{"corpus": "nope", "doc_id": "d", "start": 0, "end": 1, "labels": []}', "unknown corpus"),
+    ],
+)
+def test_bad_gold_lines(tmp_path: Path, line: str, message: str) -> None:
+    gold = tmp_path / "g.jsonl"
+    gold.write_text(line + "\n")
+    with pytest.raises(InputError, match=message):
+        load_gold(gold, tmp_path)
+
+
+def test_normalise() -> None:
+    assert normalise("  a\n    b\tc  ") == "a b c"
+
+
+def test_cli_evaluate_json_and_floor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gold = tmp_path / "g.jsonl"
+    rows: list[dict[str, Any]] = [
+        {
+            "id": "1",
+            "text": "Moscow has massed troops along the border.",
+            "labels": ["threat"],
+            "negated": False,
+            "hedged": False,
+            "actors": ["RUS"],
+        },
+        {
+            "id": "2",
+            "text": "The EU adopted sanctions against Russian banks.",
+            "labels": ["economic_leverage"],
+            "actors": ["EU", "RUS"],
+        },
+        {"id": "3", "text": "The ministers met in Geneva.", "labels": []},
+    ]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["evaluate", "--gold", str(gold), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rules"]["per_type"]["threat"]["f1"] == 1.0
+    assert result["attributes"]["actors_exact"] == {"accuracy": 1.0, "n": 2}
+    assert main(["evaluate", "--gold", str(gold), "--min-macro-f1", "0.99"]) == 1
+    assert "below the floor" in capsys.readouterr().err
+    assert main(["rules", "report", "--gold", str(gold)]) == 0
+    assert "rules that never fire" in capsys.readouterr().out
