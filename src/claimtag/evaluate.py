@@ -20,7 +20,7 @@ import yaml
 
 from claimtag import CLAIM_TYPES
 from claimtag.actors import ActorResolver
-from claimtag.classify import Claim, classify_sentence
+from claimtag.classify import Claim, classify_sentence, is_non_assertive
 from claimtag.rules import RulePack
 
 BUCKETS = ((0.0, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.0001))
@@ -36,8 +36,15 @@ class Prediction:
 
 
 def predict(rules: RulePack, text: str, resolver: ActorResolver | None = None) -> Prediction:
-    """The rules' claims for one gold sentence (the sentence is classified as a whole)."""
-    claims = tuple(classify_sentence(rules, text))
+    """The rules' claims for one gold sentence, classified as a whole, as a run would.
+
+    Like a run, it passes over non-assertive lines (a heading: a short line without
+    sentence punctuation; bylines; links).
+    """
+    if is_non_assertive(text, 0, len(text)):
+        claims: tuple[Claim, ...] = ()
+    else:
+        claims = tuple(classify_sentence(rules, text))
     actors = tuple((resolver or ActorResolver.default()).codes(text))
     return Prediction(frozenset(c.claim_type for c in claims), claims, actors)
 
