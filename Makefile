@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck unit clean
+.PHONY: setup run test lint typecheck unit browser clean
 
 setup: $(STAMP)
 
@@ -28,8 +28,15 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
+# Headless Chromium for the report's browser tests (Debian's package). Installed only when
+# missing and running as root (as CI does); otherwise those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+		(apt-get update && apt-get install -y chromium) || \
+		echo "warning: could not install chromium; the browser tests will be skipped"
+
 # The whole suite (slow integration tests included), then ruff and mypy.
-test: setup
+test: setup browser
 	$(BIN)/pytest
 	$(BIN)/ruff check src flows tests scripts
 	$(BIN)/mypy

@@ -25,3 +25,13 @@ class SchemaError(ClaimtagError):
 
 class StoreError(ClaimtagError):
     """The output dataset cannot be written or read."""
+
+
+class ExportValidationError(ClaimtagError):
+    """A record of an export breaks the claim schema; the export was not written."""
+
+    def __init__(self, where: str, errors: list[str]) -> None:
+        self.where = where
+        self.errors = errors
+        lines = "\n".join(f"  - {e}" for e in errors[:10])
+        super().__init__(f"{where} breaks the claim schema; nothing written\n{lines}")
