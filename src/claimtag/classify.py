@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from claimtag.prefilter import prefilter_for
+from claimtag.prefilter import ALL, Hint, prefilter_for
 from claimtag.rules import CompiledRule, RulePack
 from claimtag.types import Match, Sentence
 
@@ -34,10 +34,21 @@ class Claim:
         return sorted({m.rule_id for m in self.matches})
 
 
-def rule_matches(rule: CompiledRule, sentence: str, offset: int = 0) -> list[Match]:
-    """Every match of ``rule`` in ``sentence`` (offsets shifted by ``offset``), or [] if vetoed."""
+def rule_matches(
+    rule: CompiledRule, sentence: str, offset: int = 0, hint: Hint = ALL
+) -> list[Match]:
+    """Every match of ``rule`` in ``sentence`` (offsets shifted by ``offset``), or [] if vetoed.
+
+    ``hint`` (from the prefilter) names the patterns worth trying and whether the exclude
+    patterns can match at all; the default tries everything.
+    """
     found: list[Match] = []
-    for pattern in rule.patterns:
+    patterns = (
+        rule.patterns
+        if hint.patterns is None
+        else [rule.patterns[i] for i in sorted(hint.patterns)]
+    )
+    for pattern in patterns:
         for m in pattern.finditer(sentence):
             if m.end() > m.start():
                 found.append(
@@ -54,7 +65,7 @@ def rule_matches(rule: CompiledRule, sentence: str, offset: int = 0) -> list[Mat
         return []
     if rule.require is not None and rule.require.search(sentence) is None:
         return []
-    if rule.exclude is not None and rule.exclude.search(sentence) is not None:
+    if hint.exclude and rule.exclude is not None and rule.exclude.search(sentence) is not None:
         return []
     return found
 
@@ -115,16 +126,22 @@ def classify_sentence(
     pack: RulePack,
     sentence: str,
     offset: int = 0,
-    rules: Sequence[CompiledRule] | None = None,
+    rules: Mapping[int, Hint] | None = None,
 ) -> list[Claim]:
     """All claims in one sentence, by claim type (sorted by type name).
 
     ``offset`` is the sentence's start in its document; match offsets are document offsets.
-    ``rules`` limits the rules tried (the prefilter's candidates); default: all of them.
+    ``rules`` limits the rules tried to the prefilter's candidates ({rule index: hint});
+    default: all of them.
     """
     by_type: dict[str, list[Match]] = {}
-    for rule in pack.rules if rules is None else rules:
-        found = rule_matches(rule, sentence, offset)
+    tried = (
+        [(r, ALL) for r in pack.rules]
+        if rules is None
+        else [(pack.rules[i], hint) for i, hint in rules.items()]
+    )
+    for rule, hint in tried:
+        found = rule_matches(rule, sentence, offset, hint)
         if found:
             by_type.setdefault(rule.claim_type, []).extend(found)
     if not by_type:
@@ -185,13 +202,11 @@ def classify_document(
     Headings, bylines and links are not claims and are passed over.
     """
     out: dict[int, list[Claim]] = {}
-    rules = pack.rules
     for i, candidates in prefilter_for(pack).candidates(text, sentences).items():
         s = sentences[i]
         if is_non_assertive(text, s.start, s.end):
             continue
-        tried = [rules[j] for j in candidates]
-        claims = classify_sentence(pack, text[s.start : s.end], s.start, tried)
+        claims = classify_sentence(pack, text[s.start : s.end], s.start, candidates)
         if claims:
             out[i] = claims
     return out

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from claimtag.rules import RulePack
 from claimtag.types import Sentence
@@ -33,11 +33,31 @@ _WIDE = r"\x{80}-\x{10FFFF}"
 _UNSAFE = re.compile(r"\\[ABZzbG]|\(\?<[=!]|\(\?P=|\\[1-9]|\(\?[aiLmsux-]+[:)]")
 
 
+SLOT = 1024  # Hyperscan id = rule index * SLOT + slot
+REQUIRE, EXCLUDE = 1000, 1001  # slots of a rule's require and exclude unions
+
+
+class Hint(NamedTuple):
+    """What the scan says about one rule in one sentence.
+
+    ``patterns``: indexes of the rule's patterns that may match (None: try them all);
+    ``exclude``: whether the rule's exclude patterns may match (False: no need to look).
+    """
+
+    patterns: frozenset[int] | None
+    exclude: bool
+
+
+ALL = Hint(None, True)
+
+Candidates = dict[int, dict[int, Hint]]
+
+
 class Prefilter(Protocol):
     """Finds, per sentence, the rules that may fire there."""
 
-    def candidates(self, text: str, sentences: Sequence[Sentence]) -> dict[int, list[int]]:
-        """Sentence index → sorted indexes (into ``pack.rules``) of the rules to try."""
+    def candidates(self, text: str, sentences: Sequence[Sentence]) -> Candidates:
+        """Sentence index → {rule index → Hint} for the rules worth trying there."""
         ...
 
 
@@ -92,10 +112,10 @@ class RegexPrefilter:
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
-        self.all_rules = list(range(len(pack.rules)))
+        self.all_rules = dict.fromkeys(range(len(pack.rules)), ALL)
 
-    def candidates(self, text: str, sentences: Sequence[Sentence]) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {}
+    def candidates(self, text: str, sentences: Sequence[Sentence]) -> Candidates:
+        out: Candidates = {}
         prefilter = self.pack.prefilter
         for i, s in enumerate(sentences):
             if prefilter.search(text, s.start, s.end):
@@ -104,19 +124,35 @@ class RegexPrefilter:
 
 
 class HyperscanPrefilter:
-    """One Hyperscan database for all rule patterns, scanned once per document."""
+    """One Hyperscan database for all rule patterns, scanned once per document.
 
-    def __init__(self, pack: RulePack, hs: Any, database: Any, always: list[int]) -> None:
+    Besides the rules' patterns it holds their require and exclude unions, so a rule whose
+    required context is absent is not tried, and an exclusion that cannot match is not
+    searched for.
+    """
+
+    def __init__(
+        self,
+        pack: RulePack,
+        hs: Any,
+        database: Any,
+        always: list[int],
+        unknown_context: set[tuple[int, int]],
+    ) -> None:
         self.hs = hs
         self.database = database
         self.scratch = hs.Scratch(database)
         self.always = always
         self.n_rules = len(pack.rules)
+        self.has_require = [r.require is not None for r in pack.rules]
+        self.has_exclude = [r.exclude is not None for r in pack.rules]
+        # (rule, slot) pairs whose require/exclude could not be scanned: assume "may match"
+        self.unknown_context = unknown_context
 
     def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - rebuilt per process
         raise TypeError("HyperscanPrefilter is per process; use prefilter_for(pack)")
 
-    def candidates(self, text: str, sentences: Sequence[Sentence]) -> dict[int, list[int]]:
+    def candidates(self, text: str, sentences: Sequence[Sentence]) -> Candidates:
         if not sentences:
             return {}
         data = text.encode("utf-8", "surrogatepass")
@@ -127,19 +163,44 @@ class HyperscanPrefilter:
             starts, ends = _byte_offsets(text, sentences)
         hits: list[tuple[int, int]] = []
 
-        def on_match(rule: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            hits.append((to, rule))
+        def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            hits.append((to, ident))
 
         self.database.scan(data, match_event_handler=on_match, scratch=self.scratch)
-        found: dict[int, set[int]] = {}
-        for to, rule in hits:
+        # sentence -> rule -> set of slots seen
+        seen: dict[int, dict[int, set[int]]] = {}
+        for to, ident in hits:
             i = bisect_left(ends, to)
             if i < len(ends) and to > starts[i]:
-                found.setdefault(i, set()).add(rule)
+                seen.setdefault(i, {}).setdefault(ident // SLOT, set()).add(ident % SLOT)
         if self.always:
             for i in range(len(sentences)):
-                found.setdefault(i, set()).update(self.always)
-        return {i: sorted(rules) for i, rules in sorted(found.items())}
+                per_rule = seen.setdefault(i, {})
+                for rule in self.always:
+                    per_rule.setdefault(rule, set()).add(-1)
+        out: Candidates = {}
+        for i in sorted(seen):
+            hints: dict[int, Hint] = {}
+            for rule, slots in sorted(seen[i].items()):
+                if -1 in slots:
+                    hints[rule] = ALL
+                    continue
+                patterns = frozenset(x for x in slots if x < REQUIRE)
+                if not patterns:
+                    continue
+                if (
+                    self.has_require[rule]
+                    and REQUIRE not in slots
+                    and ((rule, REQUIRE) not in self.unknown_context)
+                ):
+                    continue  # its required context is not in the sentence
+                exclude = self.has_exclude[rule] and (
+                    EXCLUDE in slots or (rule, EXCLUDE) in self.unknown_context
+                )
+                hints[rule] = Hint(patterns, exclude)
+            if hints:
+                out[i] = hints
+        return out
 
 
 def _byte_offsets(text: str, sentences: Sequence[Sentence]) -> tuple[list[int], list[int]]:
@@ -171,17 +232,26 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
     ids: list[int] = []
     flags: list[int] = []
     always: set[int] = set()
+    unknown: set[tuple[int, int]] = set()
     for index, rule in enumerate(pack.rules):
-        for pattern in rule.patterns:
+        sources = [(slot, p) for slot, p in enumerate(rule.patterns)]
+        sources += [(REQUIRE, rule.require)] if rule.require is not None else []
+        sources += [(EXCLUDE, rule.exclude)] if rule.exclude is not None else []
+        for slot, pattern in sources:
             rewritten = to_hyperscan(pattern.pattern)
             if rewritten is None:
-                always.add(index)
+                if slot < REQUIRE:
+                    always.add(index)
+                else:
+                    unknown.add((index, slot))
                 continue
             flag = hs.HS_FLAG_UTF8
             if pattern.flags & re.IGNORECASE:
                 flag |= hs.HS_FLAG_CASELESS
+            if "(?=" in rewritten or "(?!" in rewritten:
+                flag |= hs.HS_FLAG_PREFILTER  # look-aheads: Hyperscan matches a superset
             exprs.append(rewritten.encode())
-            ids.append(index)
+            ids.append(index * SLOT + slot)
             flags.append(flag)
     key = hashlib.sha256(
         repr((hs.__version__ if hasattr(hs, "__version__") else "", exprs, ids, flags)).encode()
@@ -189,10 +259,15 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
     database = _load_cached(hs, key)
     if database is None:
         database, failed = _compile_database(hs, exprs, ids, flags)
-        always.update(failed)
+        for ident in failed:
+            rule_index, slot = divmod(ident, SLOT)
+            if slot < REQUIRE:
+                always.add(rule_index)
+            else:
+                unknown.add((rule_index, slot))
         if not failed:
             _store_cached(hs, key, database)
-    return HyperscanPrefilter(pack, hs, database, sorted(always))
+    return HyperscanPrefilter(pack, hs, database, sorted(always), unknown)
 
 
 def _compile_database(
@@ -264,4 +339,12 @@ def _build(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
     return _compile(pack)
 
 
-__all__ = ["HyperscanPrefilter", "Prefilter", "RegexPrefilter", "prefilter_for", "to_hyperscan"]
+__all__ = [
+    "ALL",
+    "Hint",
+    "HyperscanPrefilter",
+    "Prefilter",
+    "RegexPrefilter",
+    "prefilter_for",
+    "to_hyperscan",
+]
