@@ -28,6 +28,9 @@ VOLATILE = {"run_id", "extracted_at", "processed_at"}
 def cli(
     *args: str, fault: str | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh process; runs use one process so a fault kills the run itself."""
+    if args and args[0] == "run" and "--workers" not in args:
+        args = (*args, "--workers", "1")
     env = dict(os.environ)
     env.pop("CLAIMTAG_FAULT", None)
     if fault:
@@ -214,3 +217,38 @@ def test_recovery_removes_leftovers(inputs: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert list((out / "_claimtag" / "staging").iterdir()) == []
     assert "v000001" in {p.name for p in (out / "_claimtag" / "versions").iterdir()}
+
+
+def test_a_killed_worker_process_fails_the_run_cleanly(
+    inputs: Path, reference: tuple[Any, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    crashed = cli(
+        "run",
+        str(inputs),
+        "--out",
+        str(out),
+        "--no-prefect",
+        "--batch-mb",
+        "0.002",
+        "--workers",
+        "2",
+        fault="batch-2-processed",
+    )
+    assert crashed.returncode == 1, crashed.stderr
+    assert "a worker process died" in crashed.stderr
+    assert "Traceback" not in crashed.stderr
+    assert check_consistent(out) == (0, 0)
+    again = cli(
+        "run",
+        str(inputs),
+        "--out",
+        str(out),
+        "--no-prefect",
+        "--batch-mb",
+        "0.002",
+        "--workers",
+        "2",
+    )
+    assert again.returncode == 0, again.stderr
+    assert snapshot(out) == reference

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from claimtag import CLAIM_TYPES, __version__
-from claimtag.errors import ClaimtagError, InputError
+from claimtag.errors import ClaimtagError, InputError, RunError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -650,6 +650,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
+    except RunError as e:
+        print(f"claimtag: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
     except ClaimtagError as e:
         print(f"claimtag: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -35,3 +35,7 @@ class ExportValidationError(ClaimtagError):
         self.errors = errors
         lines = "\n".join(f"  - {e}" for e in errors[:10])
         super().__init__(f"{where} breaks the claim schema; nothing written\n{lines}")
+
+
+class RunError(ClaimtagError):
+    """A run failed part-way (e.g. a worker process died); nothing of it was committed."""

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from typing import Any
 
 from claimtag import CLAIM_TYPES, __version__
 from claimtag.dataset import Dataset
+from claimtag.errors import RunError
 from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
 from claimtag.pipeline import RunContext, process_units
@@ -97,7 +99,10 @@ class Workers:
         """One batch, in a worker process when there is a pool."""
         if self._pool is None:
             return run_batch(units, ctx, out, batch)
-        return self._pool.submit(run_batch, list(units), ctx, out, batch).result()
+        try:
+            return self._pool.submit(run_batch, list(units), ctx, out, batch).result()
+        except BrokenProcessPool as e:
+            raise _worker_died(ctx) from e
 
     def map(
         self, batches: Sequence[Sequence[Unit]], ctx: RunContext, out: Path
@@ -114,11 +119,21 @@ class Workers:
                 self._pool.submit(run_batch, list(b), ctx, out, i): sum(u.size for u in b)
                 for i, b in enumerate(batches)
             }
-            for future in as_completed(futures):
-                results.append(future.result())
-                progress.update(futures[future])
+            try:
+                for future in as_completed(futures):
+                    results.append(future.result())
+                    progress.update(futures[future])
+            except BrokenProcessPool as e:
+                raise _worker_died(ctx) from e
         progress.close()
         return sorted(results, key=lambda r: int(r["batch"]))
+
+
+def _worker_died(ctx: RunContext) -> RunError:
+    return RunError(
+        f"run {ctx.run_id}: a worker process died (killed, or out of memory); nothing of this "
+        "run was committed and the next run starts over"
+    )
 
 
 def default_workers(n_batches: int) -> int:
