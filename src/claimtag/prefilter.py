@@ -118,7 +118,7 @@ class RegexPrefilter:
         out: Candidates = {}
         prefilter = self.pack.prefilter
         for i, s in enumerate(sentences):
-            if prefilter.search(text, s.start, s.end):
+            if prefilter.search(text[s.start : s.end]):  # a slice: anchors mean the sentence's
                 out[i] = self.all_rules
         return out
 
@@ -141,7 +141,7 @@ class HyperscanPrefilter:
     ) -> None:
         self.hs = hs
         self.database = database
-        self.scratch = hs.Scratch(database)
+        self.scratch = hs.Scratch(database) if database is not None else None
         self.always = always
         self.n_rules = len(pack.rules)
         self.has_require = [r.require is not None for r in pack.rules]
@@ -166,7 +166,8 @@ class HyperscanPrefilter:
         def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             hits.append((to, ident))
 
-        self.database.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        if self.database is not None:
+            self.database.scan(data, match_event_handler=on_match, scratch=self.scratch)
         # sentence -> rule -> set of slots seen
         seen: dict[int, dict[int, set[int]]] = {}
         for to, ident in hits:
@@ -253,6 +254,8 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
             exprs.append(rewritten.encode())
             ids.append(index * SLOT + slot)
             flags.append(flag)
+    if not exprs:  # every pattern is checked with re everywhere: nothing to scan
+        return HyperscanPrefilter(pack, hs, None, sorted(always), unknown)
     key = hashlib.sha256(
         repr((hs.__version__ if hasattr(hs, "__version__") else "", exprs, ids, flags)).encode()
     ).hexdigest()[:24]
