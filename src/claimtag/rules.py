@@ -8,7 +8,9 @@ line where known). ``{{name}}`` in a pattern inserts the pack's lexicon ``name``
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -18,12 +20,31 @@ from typing import Any
 
 import yaml
 
-from claimtag import CLAIM_TYPES
 from claimtag.errors import RulePackError
+from claimtag.regex_safety import (
+    LazyUnion,
+    RE2Regex,
+    Regex,
+    UnsafePatternError,
+    analyse,
+    compile_pattern,
+    compile_union,
+)
 from claimtag.schemas import validator
 
 _LEXICON_REF = re.compile(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}")
-MAX_PACK_BYTES = 5_000_000
+
+# Limits that keep a hostile pack from exhausting memory or time while it is loaded.
+MAX_PACK_BYTES = 5_000_000  # the file
+MAX_PACK_NODES = 500_000  # values in the parsed pack, YAML aliases counted as expanded
+MAX_PACK_DEPTH = 32  # nesting of mappings and lists
+MAX_EXPANDED_PATTERN = 100_000  # characters of one pattern once its lexicons are inserted
+MAX_PACK_PATTERNS = 20_000  # patterns, require, exclude and cue expressions of one pack
+MAX_REPORTED_ERRORS = 100  # errors listed in one RulePackError
+_MAX_MESSAGE = 300  # characters of one error message
+
+# libyaml when it is there: the same documents, several times faster on big packs.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 BUNDLED_PACK = "core.yaml"
 
@@ -35,9 +56,9 @@ class CompiledRule:
     id: str
     claim_type: str
     weight: float
-    patterns: tuple[re.Pattern[str], ...]
-    require: re.Pattern[str] | None
-    exclude: re.Pattern[str] | None
+    patterns: tuple[Regex, ...]
+    require: Regex | None
+    exclude: Regex | None
     positive: tuple[str, ...]
     negative: tuple[str, ...]
     source: str
@@ -49,11 +70,14 @@ class RulePack:
 
     version: str
     rules: tuple[CompiledRule, ...]
-    prefilter: re.Pattern[str]
-    negation: re.Pattern[str] | None
+    prefilter: Regex
+    negation: Regex | None
     negation_window: int
-    hedging: re.Pattern[str] | None
+    hedging: Regex | None
     sources: tuple[str, ...]
+    #: Patterns matched by RE2 instead of ``re`` because they could backtrack
+    #: catastrophically (see :mod:`claimtag.regex_safety`): "where: why" per pattern.
+    linear_engine: tuple[str, ...] = ()
 
     def rule(self, rule_id: str) -> CompiledRule:
         for r in self.rules:
@@ -64,38 +88,60 @@ class RulePack:
 
 @dataclass(frozen=True, slots=True)
 class RawPack:
-    """A parsed and schema-valid pack, before compilation."""
+    """A parsed and schema-valid pack, before compilation.
+
+    ``trusted``: the bundled pack, whose patterns are known to run on ``re``.
+    """
 
     data: dict[str, Any]
     source: str
+    trusted: bool = False
 
 
-def _yaml_lines(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each JSON path (as a tuple) in a YAML document to its 1-based line number."""
+def _yaml_lines(text: str) -> tuple[dict[tuple[str | int, ...], int], list[str]]:
+    """Map each JSON path (as a tuple) in a YAML document to its 1-based line number.
+
+    Also returns the duplicate mapping keys found (YAML keeps the last one silently).
+    An alias is walked once, so a "billion laughs" document costs no more than its text.
+    """
     lines: dict[tuple[str | int, ...], int] = {}
+    duplicates: list[str] = []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
-
-    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
-        lines[path] = node.start_mark.line + 1
+        root = yaml.compose(text, Loader=_YAML_LOADER)
+    except (yaml.YAMLError, RecursionError):
+        return lines, duplicates
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())] if root else []
+    while stack:
+        node, path = stack.pop()
+        lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen or len(path) > MAX_PACK_DEPTH:
+            continue
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
             for key, value in node.value:
-                walk(value, (*path, str(key.value)))
+                name = str(key.value)
+                if name in keys and isinstance(key, yaml.ScalarNode):
+                    where = _json_path((*path, name))
+                    duplicates.append(
+                        f"{where}, line {key.start_mark.line + 1}: duplicate key {name!r}"
+                    )
+                keys.add(name)
+                stack.append((value, (*path, name)))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                walk(item, (*path, i))
+                stack.append((item, (*path, i)))
+    return lines, duplicates
 
-    if root is not None:
-        walk(root, ())
-    return lines
+
+def _json_path(path: Sequence[str | int]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
 
 
 def _where(path: Sequence[str | int], data: Any, lines: dict[tuple[str | int, ...], int]) -> str:
     """Describe a location: JSON path, the rule id it falls in, and the YAML line."""
-    json_path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-    parts = [json_path]
+    parts = [_json_path(path)]
     if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
         rules = data.get("rules") if isinstance(data, dict) else None
         if isinstance(rules, list) and path[1] < len(rules) and isinstance(rules[path[1]], dict):
@@ -112,27 +158,110 @@ def _where(path: Sequence[str | int], data: Any, lines: dict[tuple[str | int, ..
     return ", ".join(parts)
 
 
-def parse_pack(text: str, source: str) -> RawPack:
-    """Parse a pack's text (YAML or JSON) and validate it; raise with every error found."""
-    if len(text.encode("utf-8")) > MAX_PACK_BYTES:
+def _shape_errors(data: Any) -> list[str]:
+    """What makes parsed data unfit for a pack before the schema is even consulted.
+
+    Counts values with YAML aliases expanded (without expanding them), and finds
+    recursive aliases, deep nesting, non-string keys, and values JSON does not have
+    (dates, binary, sets, NaN and infinities).
+    """
+    sizes: dict[int, int] = {}
+    errors: list[str] = []
+    active: set[int] = set()
+
+    def size(value: Any, path: tuple[str | int, ...]) -> int:
+        if isinstance(value, str | bool | int | None):
+            return 1
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                errors.append(f"{_json_path(path)}: {value} is not a finite number")
+            return 1
+        if not isinstance(value, dict | list):
+            kind = type(value).__name__
+            errors.append(f"{_json_path(path)}: a {kind} value is not allowed (JSON types only)")
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            errors.append(f"{_json_path(path)}: recursive YAML alias")
+            return 1
+        if len(path) >= MAX_PACK_DEPTH:
+            errors.append(f"{_json_path(path)}: nested deeper than {MAX_PACK_DEPTH} levels")
+            return 1
+        active.add(key)
+        total = 1
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    errors.append(f"{_json_path(path)}: key {k!r} is not a string")
+                    continue
+                total += size(v, (*path, k))
+                if total > MAX_PACK_NODES or len(errors) > MAX_REPORTED_ERRORS:
+                    break
+        else:
+            for i, v in enumerate(value):
+                total += size(v, (*path, i))
+                if total > MAX_PACK_NODES or len(errors) > MAX_REPORTED_ERRORS:
+                    break
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    total = size(data, ())
+    if total > MAX_PACK_NODES:
+        errors.insert(0, f"more than {MAX_PACK_NODES} values once YAML aliases are expanded")
+    return errors
+
+
+def _clip(message: str) -> str:
+    message = message.replace("\n", " ")
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+def _raise(source: str, errors: list[str]) -> None:
+    if errors:
+        shown = [_clip(e) for e in errors[:MAX_REPORTED_ERRORS]]
+        if len(errors) > MAX_REPORTED_ERRORS:
+            shown.append(f"… and {len(errors) - MAX_REPORTED_ERRORS} more error(s)")
+        raise RulePackError(source, shown)
+
+
+def parse_pack(text: str, source: str, *, trusted: bool = False) -> RawPack:
+    """Parse a pack's text (YAML or JSON) and validate it; raise with every error found.
+
+    ``trusted``: skip the backtracking analysis of the patterns (the bundled pack).
+    """
+    if len(text) > MAX_PACK_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_PACK_BYTES:
         raise RulePackError(source, [f"file is larger than {MAX_PACK_BYTES} bytes"])
+    is_json = source.endswith(".json")
+    json_duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        counts = Counter(k for k, _ in items)
+        json_duplicates.extend(f"duplicate key {k!r}" for k, n in counts.items() if n > 1)
+        return dict(items)
+
     try:
-        data = json.loads(text) if source.endswith(".json") else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise RulePackError(source, [f"not valid YAML/JSON: {e}".replace("\n", " ")]) from e
-    lines = {} if source.endswith(".json") else _yaml_lines(text)
+        if is_json:
+            data = json.loads(text, object_pairs_hook=pairs)
+        else:
+            data = yaml.load(text, Loader=_YAML_LOADER)
+    except (json.JSONDecodeError, yaml.YAMLError, ValueError) as e:
+        raise RulePackError(source, [_clip(f"not valid YAML/JSON: {e}")]) from e
+    except RecursionError as e:
+        raise RulePackError(source, ["not valid YAML/JSON: nested too deeply"]) from e
+    _raise(source, _shape_errors(data))
+    lines, duplicates = ({}, json_duplicates) if is_json else _yaml_lines(text)
     errors = [
         f"{_where(list(e.absolute_path), data, lines)}: {e.message}"
         for e in sorted(
             validator("rule-pack").iter_errors(data), key=lambda e: (e.json_path, e.message)
         )
     ]
-    if errors:
-        raise RulePackError(source, errors)
-    errors = _semantic_errors(data, lines)
-    if errors:
-        raise RulePackError(source, errors)
-    return RawPack(data=data, source=source)
+    _raise(source, duplicates + errors)
+    _raise(source, _semantic_errors(data, lines, analyse_patterns=not trusted))
+    return RawPack(data=data, source=source, trusted=trusted)
 
 
 def _expand(pattern: str, lexicons: dict[str, list[str]]) -> str:
@@ -140,31 +269,73 @@ def _expand(pattern: str, lexicons: dict[str, list[str]]) -> str:
 
 
 def _check_pattern(
-    pattern: str, path: list[str | int], data: Any, lines: dict[tuple[str | int, ...], int]
+    pattern: str,
+    path: list[str | int],
+    data: Any,
+    lines: dict[tuple[str | int, ...], int],
+    *,
+    flags: int = re.IGNORECASE,
+    plan: bool = True,
 ) -> list[str]:
+    """Errors of one pattern: unknown lexicons, syntax, empty matches, catastrophic backtracking.
+
+    ``plan``: also analyse it (lexicon entries are analysed inside the patterns that use
+    them; the bundled pack is analysed by its tests).
+    """
     lexicons: dict[str, list[str]] = data.get("lexicons", {})
     where = _where(path, data, lines)
     missing = [n for n in _LEXICON_REF.findall(pattern) if n not in lexicons]
     if missing:
         return [f"{where}: unknown lexicon {', '.join(sorted(set(missing)))}"]
+    expanded = _expand(pattern, lexicons)
+    if len(expanded) > MAX_EXPANDED_PATTERN:
+        return [
+            f"{where}: pattern is {len(expanded)} characters long with its lexicons "
+            f"inserted (at most {MAX_EXPANDED_PATTERN})"
+        ]
     try:
-        compiled = re.compile(_expand(pattern, lexicons), re.IGNORECASE)
-    except re.error as e:
+        compiled = re.compile(expanded, flags)
+        if compiled.fullmatch(""):
+            return [f"{where}: pattern matches the empty string"]
+        if plan:
+            analysed = analyse(expanded, flags)
+            if analysed.min_width == 0:
+                return [f"{where}: pattern matches the empty string"]
+            if analysed.unsafe:
+                return [f"{where}: {analysed.unsafe}"]
+    except (re.error, OverflowError, ValueError) as e:
         return [f"{where}: invalid regular expression: {e}"]
-    if compiled.fullmatch(""):
-        return [f"{where}: pattern matches the empty string"]
+    except RecursionError:
+        return [f"{where}: invalid regular expression: nested too deeply"]
     return []
 
 
-def _semantic_errors(data: dict[str, Any], lines: dict[tuple[str | int, ...], int]) -> list[str]:
-    """Checks the schema cannot express: regexes compile, lexicons exist, ids are unique."""
+def _semantic_errors(
+    data: dict[str, Any],
+    lines: dict[tuple[str | int, ...], int],
+    *,
+    analyse_patterns: bool = True,
+) -> list[str]:
+    """Checks the schema cannot express: regexes compile, lexicons exist, ids are unique,
+    and (``analyse_patterns``) no pattern can match nothing or backtrack catastrophically."""
     errors: list[str] = []
+    n_patterns = sum(
+        len(rule.get(key, []))
+        for rule in data["rules"]
+        for key in ("patterns", "require", "exclude")
+    ) + sum(len(data.get(section, {}).get("cues", [])) for section in ("negation", "hedging"))
+    if n_patterns > MAX_PACK_PATTERNS:
+        return [f"$.rules: {n_patterns} patterns and cues (at most {MAX_PACK_PATTERNS})"]
     for name, entries in data.get("lexicons", {}).items():
         for i, entry in enumerate(entries):
-            errors += _check_pattern(entry, ["lexicons", name, i], data, lines)
+            if _LEXICON_REF.search(entry):
+                where = _where(["lexicons", name, i], data, lines)
+                errors.append(f"{where}: a lexicon entry cannot insert another lexicon")
+                continue
+            errors += _check_pattern(entry, ["lexicons", name, i], data, lines, plan=False)
     for section in ("negation", "hedging"):
         for i, cue in enumerate(data.get(section, {}).get("cues", [])):
-            errors += _check_pattern(cue, [section, "cues", i], data, lines)
+            errors += _check_pattern(cue, [section, "cues", i], data, lines, plan=analyse_patterns)
     seen: dict[str, int] = {}
     for r, rule in enumerate(data["rules"]):
         if rule["id"] in seen:
@@ -173,30 +344,49 @@ def _semantic_errors(data: dict[str, Any], lines: dict[tuple[str | int, ...], in
                 f"(first at $.rules[{seen[rule['id']]}])"
             )
         seen.setdefault(rule["id"], r)
+        flags = 0 if rule.get("case_sensitive") else re.IGNORECASE
         for key in ("patterns", "require", "exclude"):
             for i, pattern in enumerate(rule.get(key, [])):
-                errors += _check_pattern(pattern, ["rules", r, key, i], data, lines)
+                errors += _check_pattern(
+                    pattern, ["rules", r, key, i], data, lines, flags=flags, plan=analyse_patterns
+                )
     return errors
 
 
 def read_pack(path: Path) -> RawPack:
-    """Read and validate a pack file."""
+    """Read and validate a pack file (reading stops after ``MAX_PACK_BYTES``)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_PACK_BYTES + 1)
+    except OSError as e:
         raise RulePackError(str(path), [f"cannot read: {e}"]) from e
+    if len(data) > MAX_PACK_BYTES:
+        raise RulePackError(str(path), [f"file is larger than {MAX_PACK_BYTES} bytes"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise RulePackError(
+            str(path), [f"cannot read: not UTF-8 text ({e.reason} at byte {e.start})"]
+        ) from e
     return parse_pack(text, str(path))
 
 
 def bundled_pack() -> RawPack:
-    """The rule pack that ships with claimtag."""
+    """The rule pack that ships with claimtag (validated; its regex analysis is skipped:
+    the test suite runs it and checks that every pattern runs on ``re``)."""
     res = resources.files("claimtag") / "rules" / BUNDLED_PACK
-    return parse_pack(res.read_text(encoding="utf-8"), f"claimtag/rules/{BUNDLED_PACK}")
+    text = res.read_text(encoding="utf-8")
+    return parse_pack(text, f"claimtag/rules/{BUNDLED_PACK}", trusted=True)
 
 
-def _union(patterns: Iterable[str], flags: int) -> re.Pattern[str] | None:
-    parts = [f"(?:{p})" for p in patterns]
-    return re.compile("|".join(parts), flags) if parts else None
+def _compile(pattern: str, flags: int, trusted: bool) -> Regex:
+    """``pattern`` for its engine; the bundled pack's patterns skip the analysis (its
+    tests check that every one of them runs on ``re``)."""
+    return re.compile(pattern, flags) if trusted else compile_pattern(pattern, flags)
+
+
+def _union(parts: Iterable[Regex], flags: int) -> Regex | None:
+    return compile_union(list(parts), flags)
 
 
 def compile_packs(packs: Sequence[RawPack]) -> RulePack:
@@ -204,15 +394,21 @@ def compile_packs(packs: Sequence[RawPack]) -> RulePack:
     rules: list[CompiledRule] = []
     seen: dict[str, str] = {}
     errors: list[str] = []
-    negation: list[str] = []
-    hedging: list[str] = []
+    negation: list[Regex] = []
+    hedging: list[Regex] = []
+    linear: list[str] = []
     window = 6
     for pack in packs:
         data = pack.data
         lexicons: dict[str, list[str]] = data.get("lexicons", {})
-        negation += [_expand(c, lexicons) for c in data.get("negation", {}).get("cues", [])]
-        hedging += [_expand(c, lexicons) for c in data.get("hedging", {}).get("cues", [])]
         window = int(data.get("negation", {}).get("window", window))
+        try:
+            for section, cues in (("negation", negation), ("hedging", hedging)):
+                for cue in data.get(section, {}).get("cues", []):
+                    cues.append(_compile(_expand(cue, lexicons), re.IGNORECASE, pack.trusted))
+                    linear += _linear_note(f"{section} cue", cues[-1])
+        except (UnsafePatternError, re.error, RecursionError) as e:  # validated: rare
+            errors.append(f"a cue of {pack.source}: {e}")
         for rule in data["rules"]:
             if rule["id"] in seen:
                 errors.append(
@@ -221,16 +417,28 @@ def compile_packs(packs: Sequence[RawPack]) -> RulePack:
                 continue
             seen[rule["id"]] = pack.source
             flags = 0 if rule.get("case_sensitive") else re.IGNORECASE
+            try:
+                compiled = {
+                    key: [
+                        _compile(_expand(p, lexicons), flags, pack.trusted)
+                        for p in rule.get(key, [])
+                    ]
+                    for key in ("patterns", "require", "exclude")
+                }
+            except (UnsafePatternError, re.error, RecursionError) as e:  # validated: rare
+                errors.append(f"rule {rule['id']!r} of {pack.source}: {e}")
+                continue
+            for key, parts in compiled.items():
+                for part in parts:
+                    linear += _linear_note(f"{rule['id']} {key}", part)
             rules.append(
                 CompiledRule(
                     id=rule["id"],
                     claim_type=rule["claim_type"],
                     weight=float(rule["weight"]),
-                    patterns=tuple(
-                        re.compile(_expand(p, lexicons), flags) for p in rule["patterns"]
-                    ),
-                    require=_union((_expand(p, lexicons) for p in rule.get("require", [])), flags),
-                    exclude=_union((_expand(p, lexicons) for p in rule.get("exclude", [])), flags),
+                    patterns=tuple(compiled["patterns"]),
+                    require=_union(compiled["require"], flags),
+                    exclude=_union(compiled["exclude"], flags),
                     positive=tuple(rule["examples"]["positive"]),
                     negative=tuple(rule["examples"]["negative"]),
                     source=pack.source,
@@ -238,21 +446,35 @@ def compile_packs(packs: Sequence[RawPack]) -> RulePack:
             )
     if errors:
         raise RulePackError(", ".join(p.source for p in packs), errors)
-    missing = [t for t in CLAIM_TYPES if not any(r.claim_type == t for r in rules)]
     version = "+".join(f"{p.data['name']}@{p.data['version']}" for p in packs)
-    prefilter = _union((p.pattern for r in rules for p in r.patterns), re.IGNORECASE)
-    if prefilter is None:  # pragma: no cover - the schema requires one rule
-        raise RulePackError(version, ["no rules"])
-    del missing  # a user pack may cover only some claim types; that is allowed
+    # The prefilter only narrows the search (a superset), so case-insensitive for all; it
+    # is compiled when first searched (only without Hyperscan).
+    prefilter = LazyUnion([p for r in rules for p in r.patterns], re.IGNORECASE)
+    try:
+        negation_re = _union(negation, re.IGNORECASE)
+        hedging_re = _union(hedging, re.IGNORECASE)
+    except (UnsafePatternError, re.error, RecursionError) as e:
+        raise RulePackError(version, [str(e) or type(e).__name__]) from e
+    # A user pack may cover only some claim types; that is allowed.
     return RulePack(
         version=version,
         rules=tuple(rules),
         prefilter=prefilter,
-        negation=_union(negation, re.IGNORECASE),
+        negation=negation_re,
         negation_window=window,
-        hedging=_union(hedging, re.IGNORECASE),
+        hedging=hedging_re,
         sources=tuple(p.source for p in packs),
+        linear_engine=tuple(linear),
     )
+
+
+def _linear_note(where: str, compiled: Regex) -> list[str]:
+    """``["where 'pattern': why"]`` when ``compiled`` runs on RE2, else ``[]``."""
+    if not isinstance(compiled, RE2Regex):
+        return []
+    pattern = compiled.pattern
+    shown = pattern if len(pattern) <= 80 else pattern[:79] + "…"
+    return [f"{where} {shown!r}: {analyse(pattern, compiled.flags).hazard}"]
 
 
 def load_rules(extra: Sequence[Path] = (), *, replace: bool = False) -> RulePack:

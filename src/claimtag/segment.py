@@ -171,7 +171,7 @@ _CANDIDATE: Final = re.compile(
     r"(?<=[.!?…])(?<![.!?…].)(?<!\.[ ].)((?<=\.)(?:[ ]\.){2,}|[.!?…]*+)"
     r"([\"'”’»)\]}]*+)(\s++|\Z)(?![a-z,;:%)\]}])"
     # A line break (CRLF counts once) followed by ...
-    r"|(?<=[\r\n])(?:(?<=\r)\n)?(?:"
+    r"|(?<=[\r\n])(?:(?<=\r)\n)?+(?:"
     r"([^\S\r\n]*+(?:\r\n?|\n)\s*+)"  # ... blank lines,
     r"|((?:\t|[^\S\r\n]{2})[^\S\r\n]*+)(?![a-z])"  # ... indentation,
     rf"|[^\S\r\n]?+(?![\sa-z])(?=({_LIST_ITEM})|)"  # ... a list item or a capital.
@@ -240,10 +240,12 @@ def _deliberate_break(text: str, p: int, q: int, nl: str, wrapped: bool) -> bool
         return line_len <= _SHORT_LINE and not line[-1].isalpha()
     if line_len <= _SHORT_LINE:
         return True
-    hi = q + _WRAP + 1
+    hi = q + _WRAP + 2  # room for the CR of a CRLF
     ne = text.find(nl, q, hi)
     if ne == -1:
         ne = min(len(text), hi)
+    elif ne > q and text[ne - 1] == "\r":
+        ne -= 1  # CRLF: the CR is not part of the line
     next_len = ne - q
     if next_len > _WRAP:
         return True
@@ -303,7 +305,8 @@ def split_spans(text: str) -> list[tuple[int, int, int]]:
     n = len(text)
     nl = "\n" if "\n" in text else "\r"
     lines = text.count(nl)
-    wrapped = lines >= 4 and lines * _WRAPPED_AVERAGE > n  # many lines, short on average
+    n_chars = n - text.count("\r\n") if nl == "\n" else n  # a CRLF is one line break
+    wrapped = lines >= 4 and lines * _WRAPPED_AVERAGE > n_chars  # many lines, short on average
     spans: list[tuple[int, int, int]] = []
     append = spans.append
     cur = first_char.start()  # start of the pending sentence
