@@ -116,6 +116,8 @@ def extract_claims(
     wait: float = 0.0,
     workers: int | None = None,
     dask: str | None = None,
+    max_doc_chars: int = 20_000_000,
+    max_sentence_chars: int = 10_000,
 ) -> dict[str, Any]:
     """Tag claims in INPUTs and commit them to the Parquet dataset under ``out``.
 
@@ -127,7 +129,13 @@ def extract_claims(
     """
     logger = get_run_logger()
     started = time.time()
-    options = InputOptions(id_column=id_column, text_column=text_column, date_column=date_column)
+    options = InputOptions(
+        id_column=id_column,
+        text_column=text_column,
+        date_column=date_column,
+        max_doc_chars=max_doc_chars,
+        max_sentence_chars=max_sentence_chars,
+    )
     pack = load_rules([Path(p) for p in rules or []], replace=replace_rules)
     run_id = run_id or new_run_id()
 

@@ -86,7 +86,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         "wait": args.wait,
         "workers": args.workers,
         "dask": args.dask,
+        "max_doc_chars": args.max_doc_chars,
+        "max_sentence_chars": args.max_sentence_chars,
     }
+    if args.max_doc_chars < 1 or args.max_sentence_chars < 1:
+        raise InputError("--max-doc-chars and --max-sentence-chars must be positive")
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1")
     if args.no_prefect and args.dask:
@@ -97,7 +101,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         from claimtag.runs import run
 
         options = InputOptions(
-            id_column=args.id_column, text_column=args.text_column, date_column=args.date_column
+            id_column=args.id_column,
+            text_column=args.text_column,
+            date_column=args.date_column,
+            max_doc_chars=args.max_doc_chars,
+            max_sentence_chars=args.max_sentence_chars,
         )
         manifest = run(
             args.inputs,
@@ -417,6 +425,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="worker processes (default: one per core, at most one per batch)",
+    )
+    p.add_argument(
+        "--max-doc-chars",
+        type=int,
+        default=20_000_000,
+        help="skip longer documents, with the reason (default: 20,000,000)",
+    )
+    p.add_argument(
+        "--max-sentence-chars",
+        type=int,
+        default=10_000,
+        help="do not tag longer sentences (run-on tables, OCR debris); noted (default: 10,000)",
     )
     p.add_argument(
         "--dask",

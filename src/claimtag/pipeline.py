@@ -108,19 +108,32 @@ def document_row(
 
 
 def extract_records(
-    doc: Document, ctx: RunContext, timings: dict[str, float] | None = None
+    doc: Document,
+    ctx: RunContext,
+    timings: dict[str, float] | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Split, classify and build the claim records of one document: (n_sentences, records)."""
+    """Split, classify and build the claim records of one document: (n_sentences, records).
+
+    Sentences longer than ``ctx.options.max_sentence_chars`` are counted but not tagged
+    (run-on text such as tables or OCR noise); ``warnings`` receives a note saying so.
+    """
     t0 = time.perf_counter()
     sentences = split_sentences(doc.text)
     t1 = time.perf_counter()
-    found = classify_document(ctx.rules, doc.text, sentences)
+    limit = ctx.options.max_sentence_chars
+    tagged = [s for s in sentences if s.end - s.start <= limit]
+    if len(tagged) < len(sentences) and warnings is not None:
+        warnings.append(
+            f"{len(sentences) - len(tagged)} sentence(s) longer than {limit} characters not tagged"
+        )
+    found = classify_document(ctx.rules, doc.text, tagged)
     t2 = time.perf_counter()
     resolver = ActorResolver.default()
     version = schema_version("claim")
     records = []
     for i in sorted(found):
-        s = sentences[i]
+        s = tagged[i]
         actors = resolver.codes(doc.text[s.start : s.end])
         for claim in found[i]:
             records.append(
@@ -144,7 +157,8 @@ def extract_records(
 
 def process_document(doc: Document, ctx: RunContext, result: BatchResult) -> None:
     """Tag one document and add its claims, rejects and document row to ``result``."""
-    n_sentences, records = extract_records(doc, ctx, result.timings)
+    notes: list[str] = []
+    n_sentences, records = extract_records(doc, ctx, result.timings, notes)
     t0 = time.perf_counter()
     check = fast_validator("claim")
     n_rejects = 0
@@ -169,7 +183,7 @@ def process_document(doc: Document, ctx: RunContext, result: BatchResult) -> Non
             source=doc.source,
             status="processed",
             reason=None,
-            warnings=warnings.split("\n") if warnings else (),
+            warnings=[*(warnings.split("\n") if warnings else ()), *notes],
             n_chars=len(doc.text),
             n_sentences=n_sentences,
             n_claims=len(records) - n_rejects,
