@@ -38,7 +38,8 @@ browser:
 # The whole suite (slow integration tests included), then ruff and mypy.
 test: setup browser
 	$(BIN)/pytest
-	$(BIN)/ruff check src flows tests scripts
+	$(BIN)/ruff check src flows tests scripts benchmarks gold
+	$(BIN)/ruff format --check src flows tests scripts benchmarks gold
 	$(BIN)/mypy
 
 clean:
