@@ -131,3 +131,12 @@ def test_rules_check_bundled(capsys: pytest.CaptureFixture[str]) -> None:
 def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", "rule-pack"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "Rule pack"
+
+
+def test_tag_survives_a_lone_surrogate(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "s", "text": "War \\ud800 broke out."}\n'))
+    assert main(["tag"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["labels"] == ["threat"]

@@ -119,3 +119,12 @@ def test_plain_folder_is_refused(tmp_path: Path) -> None:
     (out / "claims").mkdir(parents=True)
     with pytest.raises(StoreError, match="plain folder"):
         run([str(EXAMPLES)], out, default_rules())
+
+
+@pytest.mark.parametrize("run_id", ["../../escaped", "a/b", ".hidden", "x" * 101, "a..b", "a b"])
+def test_unsafe_run_ids_are_refused(tmp_path: Path, run_id: str) -> None:
+    from claimtag.errors import InputError
+
+    with pytest.raises(InputError, match="invalid run id"):
+        run([str(EXAMPLES)], tmp_path / "out", default_rules(), run_id=run_id)
+    assert not (tmp_path / "escaped.json").exists()

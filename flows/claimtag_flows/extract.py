@@ -24,6 +24,7 @@ from claimtag.rules import load_rules
 from claimtag.runs import (
     RunSummary,
     Workers,
+    check_run_id,
     default_workers,
     finish_run,
     new_run_id,
@@ -137,7 +138,7 @@ def extract_claims(
         max_sentence_chars=max_sentence_chars,
     )
     pack = load_rules([Path(p) for p in rules or []], replace=replace_rules)
-    run_id = run_id or new_run_id()
+    run_id = check_run_id(run_id or new_run_id())
 
     def waiting(holder: str) -> None:
         logger.warning("waiting for the output folder %s: in use by %s", out, holder)

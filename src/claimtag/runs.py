@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import platform
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 
 from claimtag import CLAIM_TYPES, __version__
 from claimtag.dataset import Dataset
-from claimtag.errors import RunError
+from claimtag.errors import InputError, RunError
 from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
 from claimtag.pipeline import RunContext, process_units
@@ -37,6 +38,18 @@ STAGES = ("load", "split", "classify", "build", "validate", "write")
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus random hex."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+_RUN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
+
+
+def check_run_id(run_id: str) -> str:
+    """``run_id`` if it is safe in file names (it names staging folders and manifests)."""
+    if not _RUN_ID.fullmatch(run_id) or ".." in run_id:
+        raise InputError(
+            f"invalid run id {run_id!r}: use letters, digits, '.', '_' and '-' (at most 100)"
+        )
+    return run_id
 
 
 def run_batch(units: Sequence[Unit], ctx: RunContext, out: Path, batch: int) -> dict[str, Any]:
@@ -265,7 +278,7 @@ def run(
     """The whole job without Prefect (batches in ``workers`` processes); returns the manifest."""
     started = time.time()
     options = options or InputOptions()
-    run_id = run_id or new_run_id()
+    run_id = check_run_id(run_id or new_run_id())
     with open_output(out, run_id, wait=wait) as dataset:
         ctx = RunContext(
             run_id=run_id,

@@ -174,9 +174,9 @@ def read_documents(out: Path) -> pa.Table:
 
 
 def read_manifests(out: Path) -> list[dict[str, Any]]:
-    """The run manifests of an output folder, oldest first."""
+    """The run manifests of an output folder, in commit order (oldest first)."""
     runs = []
     for path in sorted((out / RUNS).glob("*.json")):
         with suppress(OSError, json.JSONDecodeError):
             runs.append(json.loads(path.read_text(encoding="utf-8")))
-    return sorted(runs, key=lambda m: str(m.get("started_at", "")))
+    return sorted(runs, key=lambda m: (int(m.get("version", 0)), str(m.get("started_at", ""))))

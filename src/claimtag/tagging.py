@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any, TextIO
 
-from claimtag.ingest import sha256_text
+from claimtag.ingest import clean_text, sha256_text
 from claimtag.pipeline import RunContext, extract_records
 from claimtag.rules import RulePack
 from claimtag.schemas import violations
@@ -57,7 +57,7 @@ def _inputs(lines: Iterable[str], whole: bool) -> Iterator[tuple[Any, str | None
             doc_id = obj.get("id", n) if isinstance(obj, dict) else n
             yield doc_id, None, f"line {n}: expected an object with a string 'text'"
             continue
-        yield obj.get("id", n), obj["text"], None
+        yield obj.get("id", n), clean_text(obj["text"]), None
 
 
 def tag_lines(src: TextIO, dst: TextIO, rules: RulePack, *, whole: bool = False) -> int:
