@@ -2,7 +2,7 @@
 
 Target: >= 50 MB/s end to end on 2 cores, flat memory, scale-out on Dask.
 
-    .venv/bin/python benchmarks/bench_pipeline.py                  # full run (~10 min today)
+    .venv/bin/python benchmarks/bench_pipeline.py                  # full run, 20-30 min today
     .venv/bin/python benchmarks/bench_pipeline.py --quick          # smoke run, < 60 s, for CI
     .venv/bin/python benchmarks/bench_pipeline.py --out r.json --update-doc docs/PERFORMANCE.md
 
@@ -31,7 +31,9 @@ Jobs (see ``--help`` to switch them off):
 * start-up: ``claimtag run`` on one sentence in Prefect's ephemeral mode (cold and warm
   PREFECT_HOME), against a ``prefect server start`` on 127.0.0.1, with ``--no-prefect`` (warm
   and cold Hyperscan cache), and ``claimtag tag`` on one sentence.
-* ``prefect-server-<size>``: ``claimtag run`` on the small input against that server.
+* ``prefect-server-<size>``: ``claimtag run`` on the small input against that server (and,
+  with ``--dask``, ``prefect-server-dask2-<size>``: the same with ``--dask local``).
+* ``library-<corpus>`` (``--corpora``): each corpus file whole.
 
 ``main(argv)`` returns the results as a dict (also written with ``--out``).
 """
@@ -127,6 +129,15 @@ def machine_info() -> dict[str, Any]:
         "git": _git_state(),
     }
     return info
+
+
+def _version_of(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 def _versions() -> dict[str, str | None]:
@@ -560,7 +571,8 @@ def _run_batch_job(args: tuple[Any, ...]) -> dict[str, Any]:
     from claimtag.runs import run_batch
 
     units, ctx, out, batch = args
-    return run_batch(units, ctx, Path(out), batch)
+    result: dict[str, Any] = run_batch(units, ctx, Path(out), batch)
+    return result
 
 
 def _worker_parallel(spec: dict[str, Any], t0: float) -> dict[str, Any]:
@@ -607,10 +619,10 @@ def _map_batches(spec: dict[str, Any], jobs: list[tuple[Any, ...]]) -> list[dict
         from dask.distributed import Client, LocalCluster
 
         with (
-            LocalCluster(
+            LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
             ) as cluster,
-            Client(cluster) as client,
+            Client(cluster) as client,  # type: ignore[no-untyped-call]
         ):
             results: list[dict[str, Any]] = client.gather(
                 client.map(_run_batch_job, jobs, pure=False)
@@ -672,7 +684,7 @@ def _worker_spacy(spec: dict[str, Any], t0: float) -> dict[str, Any]:
         "sentences": n_sentences,
         "sentences_with_match": n_hit_sentences,
         "matches": n_matches,
-        "spacy": spacy.__version__,
+        "spacy": _version_of("spacy"),
         **_self_usage(),
     }
 
@@ -1455,8 +1467,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(json.dumps(report))
         return report
     if args.from_json:
-        results = json.loads(args.from_json.read_text(encoding="utf-8"))
-        return _emit(results, args, print_default=argv is None)
+        earlier = json.loads(args.from_json.read_text(encoding="utf-8"))
+        return _emit(earlier, args, print_default=argv is None)
     if not args.corpus_dir.is_dir():
         raise SystemExit(f"bench_pipeline: corpus not found at {args.corpus_dir}")
     quick = args.quick
@@ -1500,9 +1512,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         size_s, size_l = f"{small['mb']:.0f}MB", f"{large['mb']:.0f}MB"
         jobs = results["throughput"]
 
-        _log("bench: idle (imports and set-up, warms the Hyperscan cache)")
+        _log("bench: idle (imports and set-up; --quick: includes a Hyperscan compile if cold)")
         idle_data = {**small, "mb": 0.0, "bytes": 0}
-        in_subprocess({"kind": "idle"}, work, "idle-warmup", env)  # compiles the Hyperscan cache
+        if not quick:  # compiles the Hyperscan database into the private cache
+            in_subprocess({"kind": "idle"}, work, "idle-warmup", env)
         idle = throughput_job("idle", {"kind": "idle"}, idle_data, work, env, 1)
         results["idle"] = idle
         idle_report = idle["runs"][0].get("report") or {}
@@ -1627,7 +1640,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             _log("bench: start-up")
 
             def on_server(server_env: dict[str, str]) -> None:
-                variants = [(f"prefect-server-{size_s}", [])]
+                variants: list[tuple[str, list[str]]] = [(f"prefect-server-{size_s}", [])]
                 if args.dask:
                     variants.append(
                         (f"prefect-server-dask2-{size_s}", ["--dask", "local", "--workers", "2"])

@@ -360,12 +360,13 @@ def micro_parquet(path: Path, work: Path, mb: float | None = None) -> dict[str, 
                 runs.append({"error": r.get("stderr_tail")})
                 break
             runs.append(r)
-        ok = [r for r in runs if "report" in r]
+        ok: list[dict[str, Any]] = [r for r in runs if r.get("report")]
         if ok:
-            best = min(ok, key=lambda r: r["report"]["seconds"])
+            best = min(ok, key=lambda r: float(r["report"]["seconds"]))
+            report: dict[str, Any] = best["report"]
             out[name] = {
-                "read_seconds": best["report"]["seconds"],
-                "rows": best["report"]["rows"],
+                "read_seconds": report["seconds"],
+                "rows": report["rows"],
                 "process_peak_rss_mb": best["peak_rss_mb"],
             }
         else:
@@ -431,7 +432,11 @@ def micro_stages(docs: list[Any]) -> dict[str, Any]:
     split: dict[str, Any] = {}
     for name, group in sorted(groups.items()):
         n_bytes = sum(len(d.text.encode("utf-8")) for d in group)
-        seconds, n = _timeit(lambda g=group: sum(len(split_spans(d.text)) for d in g), 2)
+
+        def count_sentences(g: list[Any] = group) -> int:
+            return sum(len(split_spans(d.text)) for d in g)
+
+        seconds, n = _timeit(count_sentences, 2)
         split[name] = {
             "mb": round(n_bytes / MB, 2),
             "split_spans_mb_per_s": round(n_bytes / MB / seconds, 2),

@@ -42,3 +42,11 @@ def test_quick_benchmark_runs(tmp_path: Path, corpus: Path) -> None:
     text = json.dumps(saved)
     assert "library-1MB" in text
     assert "library-3MB" in text
+    for name, job in results["throughput"].items():
+        assert job["ok"], name
+        assert job["counts"]["documents"] == job["input"]["documents"], name
+        stages = {"load", "split", "classify", "build", "validate", "write"}
+        assert stages <= set(job["stage_seconds"]), name
+    assert results["idle"]["ok"]
+    assert results["marginal"] is not None
+    assert all(c["ok"] for c in results["startup"].values())
