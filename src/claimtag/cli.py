@@ -60,14 +60,23 @@ def _prefect_environment(quiet: bool) -> None:
         os.environ["CLAIMTAG_QUIET"] = "1"
 
 
+def _check_job_args(args: argparse.Namespace) -> None:
+    """The checks of the options ``_job_args`` adds."""
+    if args.batch_mb <= 0:
+        raise InputError("--batch-mb must be positive")
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    if args.max_doc_chars < 1 or args.max_sentence_chars < 1:
+        raise InputError("--max-doc-chars and --max-sentence-chars must be positive")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from claimtag.dataset import Dataset
     from claimtag.ingest import InputOptions, check_inputs
 
     check_inputs(args.inputs)
     _load_rules(args)  # fail fast, before the orchestrator starts, on a broken pack
-    if args.batch_mb <= 0:
-        raise InputError("--batch-mb must be positive")
+    _check_job_args(args)
     out = Path(args.out)
     if args.wait <= 0:  # fail fast if another run holds the folder (the run re-checks)
         probe = Dataset(out)
@@ -89,10 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "max_doc_chars": args.max_doc_chars,
         "max_sentence_chars": args.max_sentence_chars,
     }
-    if args.max_doc_chars < 1 or args.max_sentence_chars < 1:
-        raise InputError("--max-doc-chars and --max-sentence-chars must be positive")
-    if args.workers is not None and args.workers < 1:
-        raise InputError("--workers must be at least 1")
+
     if args.no_prefect and args.dask:
         raise InputError("--dask runs through Prefect; drop --no-prefect")
     if args.quiet:
@@ -248,6 +254,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from claimtag.ingest import check_inputs
 
     check_inputs(args.inputs)
+    _check_job_args(args)
     if "-" in args.inputs:
         raise InputError("serve cannot read stdin; give files or folders")
     _load_rules(args)
@@ -261,6 +268,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "date_column": args.date_column,
         "reprocess": args.reprocess,
         "wait": args.wait,
+        "batch_mb": args.batch_mb,
+        "workers": args.workers,
+        "max_doc_chars": args.max_doc_chars,
+        "max_sentence_chars": args.max_sentence_chars,
     }
     _prefect_environment(quiet=False)
     from claimtag_flows.serve import local_server, serve
@@ -377,25 +388,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 # --- parser -----------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="claimtag",
-        description="Tag claims about threats, alliances and economic leverage in "
-        "geopolitical and policy text.",
-    )
-    parser.add_argument("--version", action="version", version=f"claimtag {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    p = sub.add_parser(
-        "run",
-        help="tag documents and write the Parquet dataset (Prefect flow)",
-        description="Tag INPUTs (text/Markdown files, directories, JSONL, CSV, "
-        "Parquet, or - for stdin) and write claims/, documents/, rejects/ "
-        "and runs/ under --out.",
-    )
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
-    p.add_argument("--out", default="outputs", help="output folder (default: outputs)")
-    _rules_args(p)
+def _job_args(p: argparse.ArgumentParser, *, wait_default: float) -> None:
+    """Options shared by ``run`` and ``serve``: how to read inputs and how to run a job."""
     p.add_argument("--id-column", default="doc_id", help="id column of table inputs")
     p.add_argument("--text-column", default="text", help="text column of table inputs")
     p.add_argument(
@@ -416,9 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wait",
         type=float,
-        default=0.0,
+        default=wait_default,
         metavar="SECONDS",
-        help="wait this long for another run on the same --out to finish (default: fail)",
+        help="wait this long for another run on the same --out to finish "
+        f"(default: {'fail' if not wait_default else f'{wait_default:.0f}'})",
     )
     p.add_argument(
         "--workers",
@@ -438,6 +433,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=10_000,
         help="do not tag longer sentences (run-on tables, OCR debris); noted (default: 10,000)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="claimtag",
+        description="Tag claims about threats, alliances and economic leverage in "
+        "geopolitical and policy text.",
+    )
+    parser.add_argument("--version", action="version", version=f"claimtag {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser(
+        "run",
+        help="tag documents and write the Parquet dataset (Prefect flow)",
+        description="Tag INPUTs (text/Markdown files, directories, JSONL, CSV, "
+        "Parquet, or - for stdin) and write claims/, documents/, rejects/ "
+        "and runs/ under --out.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    _rules_args(p)
+    _job_args(p, wait_default=0.0)
     p.add_argument(
         "--dask",
         default=None,
@@ -596,17 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="claimtag", help="deployment name (default: claimtag)")
     p.add_argument("--port", type=int, default=None, help="port of the local server")
     _rules_args(p)
-    p.add_argument("--id-column", default="doc_id")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--date-column", default=None)
-    p.add_argument("--reprocess", choices=["changed", "content", "all"], default="changed")
-    p.add_argument(
-        "--wait",
-        type=float,
-        default=600.0,
-        metavar="SECONDS",
-        help="how long a scheduled run waits for a previous one (default: 600)",
-    )
+    _job_args(p, wait_default=600.0)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
