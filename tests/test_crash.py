@@ -44,6 +44,23 @@ def cli(
     )
 
 
+def run_tiny(
+    inputs: Path, out: Path, *extra: str, fault: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``claimtag run`` without Prefect, in batches of about 2 kB (one per document)."""
+    return cli(
+        "run",
+        str(inputs),
+        "--out",
+        str(out),
+        "--no-prefect",
+        "--batch-mb",
+        "0.002",
+        *extra,
+        fault=fault,
+    )
+
+
 def snapshot(out: Path, ignore: frozenset[str] = frozenset()) -> tuple[list[Any], list[Any]]:
     """The dataset's content without run-specific columns (and ``ignore``), sorted."""
     skip = VOLATILE | ignore
@@ -86,7 +103,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reference(inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     out = tmp_path_factory.mktemp("ref") / "out"
-    proc = cli("run", str(inputs), "--out", str(out), "--no-prefect", "--batch-mb", "0.002")
+    proc = run_tiny(inputs, out)
     assert proc.returncode == 0, proc.stderr
     return snapshot(out)
 
@@ -108,14 +125,12 @@ def test_kill_9_then_rerun_equals_uninterrupted(
     point: str, inputs: Path, reference: tuple[Any, Any], tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    crashed = cli(
-        "run", str(inputs), "--out", str(out), "--no-prefect", "--batch-mb", "0.002", fault=point
-    )
+    crashed = run_tiny(inputs, out, fault=point)
     assert crashed.returncode == -9, crashed.stderr
     n_claims, n_docs = check_consistent(out)
     committed = point == "commit-after-swap"
     assert (n_docs == 12) if committed else (n_claims, n_docs) == (0, 0)
-    again = cli("run", str(inputs), "--out", str(out), "--no-prefect", "--batch-mb", "0.002")
+    again = run_tiny(inputs, out)
     assert again.returncode == 0, again.stderr
     check_consistent(out)
     assert snapshot(out) == reference
@@ -132,16 +147,7 @@ def test_kill_9_during_an_incremental_run(
     first = cli("run", str(partial), "--out", str(out), "--no-prefect")
     assert first.returncode == 0, first.stderr
     before = snapshot(out)
-    crashed = cli(
-        "run",
-        str(inputs),
-        "--out",
-        str(out),
-        "--no-prefect",
-        "--batch-mb",
-        "0.002",
-        fault="commit-before-swap",
-    )
+    crashed = run_tiny(inputs, out, fault="commit-before-swap")
     assert crashed.returncode == -9
     check_consistent(out)
     assert snapshot(out) == before  # readers still see the first run, complete
@@ -198,16 +204,7 @@ def test_two_runs_at_once_serialise(
 
 def test_recovery_removes_leftovers(inputs: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    crashed = cli(
-        "run",
-        str(inputs),
-        "--out",
-        str(out),
-        "--no-prefect",
-        "--batch-mb",
-        "0.002",
-        fault="commit-before-swap",
-    )
+    crashed = run_tiny(inputs, out, fault="commit-before-swap")
     assert crashed.returncode == -9
     staging = list((out / "_claimtag" / "staging").iterdir())
     versions = sorted(p.name for p in (out / "_claimtag" / "versions").iterdir())
@@ -223,32 +220,11 @@ def test_a_killed_worker_process_fails_the_run_cleanly(
     inputs: Path, reference: tuple[Any, Any], tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    crashed = cli(
-        "run",
-        str(inputs),
-        "--out",
-        str(out),
-        "--no-prefect",
-        "--batch-mb",
-        "0.002",
-        "--workers",
-        "2",
-        fault="batch-2-processed",
-    )
+    crashed = run_tiny(inputs, out, "--workers", "2", fault="batch-2-processed")
     assert crashed.returncode == 1, crashed.stderr
     assert "a worker process died" in crashed.stderr
     assert "Traceback" not in crashed.stderr
     assert check_consistent(out) == (0, 0)
-    again = cli(
-        "run",
-        str(inputs),
-        "--out",
-        str(out),
-        "--no-prefect",
-        "--batch-mb",
-        "0.002",
-        "--workers",
-        "2",
-    )
+    again = run_tiny(inputs, out, "--workers", "2")
     assert again.returncode == 0, again.stderr
     assert snapshot(out) == reference

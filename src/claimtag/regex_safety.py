@@ -264,6 +264,21 @@ def _seq_props(seq: Sequence[_Node]) -> tuple[int, int, int, int, int]:
     return lo, hi, first, last, chars
 
 
+def _alt_node(alts: list[list[_Node]], literals: list[str | None]) -> _Node:
+    """An alternation of ``alts``: its width bounds and character sets are their union."""
+    props = [_seq_props(s) for s in alts]
+    return _Node(
+        "alt",
+        min(p[0] for p in props),
+        max(p[1] for p in props),
+        _or(p[2] for p in props),
+        _or(p[3] for p in props),
+        _or(p[4] for p in props),
+        alts=alts,
+        literals=literals,
+    )
+
+
 def _literal_text(seq: Sequence[_Node]) -> str | None:
     if all(n.kind == "char" and n.text is not None for n in seq):
         return "".join(n.text or "" for n in seq)
@@ -313,18 +328,7 @@ class _Builder:
             return _Node("zero")
         if op is _C.BRANCH:
             alts = [self.seq(s, flags) for s in av[1]]
-            props = [_seq_props(s) for s in alts]
-            node = _Node(
-                "alt",
-                min(p[0] for p in props),
-                max(p[1] for p in props),
-                _or(p[2] for p in props),
-                _or(p[3] for p in props),
-                _or(p[4] for p in props),
-                alts=alts,
-                literals=[_literal_text(s) for s in alts],
-            )
-            return node
+            return _alt_node(alts, [_literal_text(s) for s in alts])
         if op is _C.SUBPATTERN:
             _group, add, remove, items = av
             if (add | remove) & _L:
@@ -364,17 +368,7 @@ class _Builder:
             self.re2_ok = False
             _group, yes, no = av
             alts = [self.seq(yes, flags), self.seq(no or [], flags)]
-            props = [_seq_props(s) for s in alts]
-            return _Node(
-                "alt",
-                min(p[0] for p in props),
-                max(p[1] for p in props),
-                _or(p[2] for p in props),
-                _or(p[3] for p in props),
-                _or(p[4] for p in props),
-                alts=alts,
-                literals=[None, None],
-            )
+            return _alt_node(alts, [None, None])
         # GROUPREF and anything new: unknown text
         self.re2_ok = False
         return _Node("ref", 0, INF, self.a.all, self.a.all, self.a.all)
