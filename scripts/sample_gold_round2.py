@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Round 2 of the gold sample: fresh corpus sentences for ``dev2`` and ``heldout2``.
+
+The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
+``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
+span filter and the same method -- per corpus, half uniformly at random and half from
+sentences with a word of the broad seed lists (equal shares of the three groups) -- from
+its own random streams, skipping every sentence whose normalised text round 1 already
+drew. Of each corpus' draw, two thirds go to ``dev2`` and one third to ``heldout2``,
+assigned at random before any labelling. Non-claims are kept in full (no subsampling).
+
+    python scripts/sample_gold_round2.py --out /tmp/gold_round2.jsonl
+
+Output: one JSON object per line with id, corpus, doc_id, start, end, sha1, stratum,
+split (no text).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sample_gold as r1
+
+SEED = f"{r1.SEED}:round2"
+PER_CORPUS = {"un_general_debates": 210, "us_state_of_the_union": 200, "reuters21578": 200}
+HELDOUT_FRACTION = 1 / 3
+
+
+def _round1_texts(corpus_dir: Path, name: str, table: list[dict[str, Any]]) -> set[str]:
+    """Normalised texts of every round-1 candidate of one corpus."""
+    by_id = {r["doc_id"]: r["text"] for r in table}
+    cands = Path("/tmp/_round1_candidates.jsonl")
+    if not cands.exists():
+        r1.main(["--corpus", str(corpus_dir), "--out", str(cands)])
+    seen: set[str] = set()
+    with cands.open(encoding="utf-8") as fh:
+        for line in fh:
+            c = json.loads(line)
+            if c["corpus"] == name:
+                seen.add(r1.norm(by_id[c["doc_id"]][c["start"] : c["end"]]))
+    return seen
+
+
+def sample(name: str, corpus_dir: Path) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(corpus_dir / f"{name}.parquet", columns=["doc_id", "text"]).to_pylist()
+    table.sort(key=lambda r: r["doc_id"])
+    seen = _round1_texts(corpus_dir, name, table)
+    pool = r1.Pool([(r["doc_id"], r["text"]) for r in table], name == "reuters21578")
+    rng = random.Random(f"{SEED}:sample:{name}")
+    n = PER_CORPUS[name]
+    n_random = n // 2
+    cap = r1.DOC_CAP[name]
+    counts: Counter[str] = Counter()
+    picks = [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
+    for group, k in zip(r1.SEED_GROUPS, r1.split_n(n - n_random, 3), strict=True):
+        picks += [
+            (f"seed-{group}", x) for x in r1.draw(pool, k, rng, cap, counts, seen, group=group)
+        ]
+    recs = r1._records(name, picks)
+    order = list(range(len(recs)))
+    random.Random(f"{SEED}:split:{name}").shuffle(order)
+    held = set(order[: round(len(recs) * HELDOUT_FRACTION)])
+    for i, rec in enumerate(recs):
+        rec["split"] = "heldout2" if i in held else "dev2"
+    return recs
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    )
+    ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
+    args = ap.parse_args(argv)
+    records: list[dict[str, Any]] = []
+    for name in r1.PARQUET_CORPORA:
+        records += sample(name, args.corpus)
+    with args.out.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    counts = Counter((r["corpus"], r["split"]) for r in records)
+    for (corpus, split), v in sorted(counts.items()):
+        print(f"{corpus:24s} {split:9s} {v}", file=sys.stderr)
+    print(f"wrote {len(records)} candidates to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
