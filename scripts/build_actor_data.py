@@ -433,12 +433,30 @@ def build(
         guards.append(guard)
     for pattern in text_patterns.values():
         re.compile(pattern)
+    home_references = [str(p).strip() for p in curated.get("home_references") or []]
+    for pattern in home_references:
+        re.compile(pattern)
+    context_references: dict[str, list[str]] = {}
+    for code, patterns in sorted((curated.get("context_references") or {}).items()):
+        if code not in actors:
+            raise BuildError(f"context_references: unknown code {code!r}")
+        context_references[str(code)] = [str(p).strip() for p in _as_list(patterns)]
+        for pattern in context_references[str(code)]:
+            re.compile(pattern)
+    eras: list[dict[str, Any]] = []
+    for spec in curated.get("eras") or []:
+        if spec["code"] not in actors or spec["as"] not in actors:
+            raise BuildError(f"eras: unknown code in {spec}")
+        eras.append({k: spec[k] for k in ("code", "as", "from", "to")})
 
     body = {
         "actors": {code: actors[code] for code in sorted(actors)},
         "surfaces": surfaces,
         "guards": guards,
         "text_patterns": dict(sorted(text_patterns.items())),
+        "home_references": home_references,
+        "context_references": context_references,
+        "eras": eras,
     }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
     kinds: dict[str, int] = {}

@@ -330,3 +330,27 @@ def test_reuters_offsets_and_places(resolver: ActorResolver) -> None:
     for r in rows[:3000]:
         for m in resolver.find(r["text"]):
             assert r["text"][m.start : m.end] == m.surface
+
+
+@pytest.mark.parametrize(
+    ("text", "home", "year", "codes"),
+    [
+        ("My delegation supports the proposal.", "BOL", None, ["BOL"]),
+        ("My delegation supports the proposal.", None, None, []),
+        ("Our Government welcomes the Government of Mexico.", "GTM", None, ["GTM", "MEX"]),
+        ("The Senate ratified the treaty with Japan.", "USA", None, ["JPN", "USA"]),
+        ("His Government rejected it.", "FRA", None, []),
+        ("Moscow signed the accord.", None, 1987, ["SUN"]),
+        ("Moscow signed the accord.", None, 2015, ["RUS"]),
+        ("Moscow signed the accord.", None, 1850, ["RUS"]),
+        ("Our Organization must uphold the Charter.", None, None, ["UN"]),
+        ("The Charter of the OAS binds its members.", None, None, ["OAS"]),
+        ("The Fed and the SEC acted; MITI did not.", None, None, ["JPN", "USA"]),
+        ("Houthi rebels and al-Shabaab fighters attacked.", None, None, ["AL_SHABAAB", "HOUTHIS"]),
+        ("My delegation supports it.", "XXX", None, []),
+    ],
+)
+def test_home_year_and_context(
+    resolver: ActorResolver, text: str, home: str | None, year: int | None, codes: list[str]
+) -> None:
+    assert resolver.codes(text, home, year) == codes

@@ -193,6 +193,22 @@ class ActorResolver:
         self._mixed = (
             re.compile(rf"{_CAPS.pattern}|(?<!\w)(?:{alternatives})(?!\w)") if lower else _CAPS
         )
+        home = [str(p) for p in table.get("home_references") or []]
+        self._home: re.Pattern[str] | None = (
+            re.compile("|".join(f"(?:{p})" for p in home)) if home else None
+        )
+        context = table.get("context_references") or {}
+        for code in context:
+            _require(code in self._actors, f"context_references: unknown code {code}")
+        self._context: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+            (str(code), re.compile("|".join(f"(?:{p})" for p in patterns)))
+            for code, patterns in sorted(context.items())
+            if patterns
+        )
+        self._eras: tuple[tuple[str, str, int, int], ...] = tuple(
+            (str(e["code"]), str(e["as"]), int(e["from"]), int(e["to"]))
+            for e in table.get("eras") or []
+        )
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> ActorResolver:
@@ -218,8 +234,39 @@ class ActorResolver:
         """The actor with ``code`` (KeyError if unknown)."""
         return self._actors[code]
 
-    def find(self, text: str) -> list[ActorMention]:
-        """Every actor mention in ``text``, in order; offsets are relative to ``text``."""
+    def find(
+        self, text: str, home: str | None = None, year: int | None = None
+    ) -> list[ActorMention]:
+        """Every actor mention in ``text``, in order; offsets are relative to ``text``.
+
+        ``home`` is the code of the document's own state (the speaker's country, the United
+        States in a State of the Union address), when known: expressions such as "my
+        delegation" or "the Administration" then resolve to it. An unknown code is ignored.
+        ``year`` is the document's year, when known: names of renamed states then resolve to
+        the state of that time ("Moscow" in 1987 is the Soviet Union).
+        """
+        mentions = self._find_names(text)
+        extra: list[ActorMention] = []
+        for code, pattern in self._context:
+            extra += [
+                ActorMention(code, m.start(), m.end(), m.group()) for m in pattern.finditer(text)
+            ]
+        if home is not None and self._home is not None and home in self._actors:
+            extra += [
+                ActorMention(home, m.start(), m.end(), m.group()) for m in self._home.finditer(text)
+            ]
+        if extra:
+            extra = [
+                m for m in extra if not any(x.start < m.end and m.start < x.end for x in mentions)
+            ]
+            mentions = sorted(mentions + extra, key=lambda x: (x.start, x.end))
+        if year is not None and self._eras:
+            for code, as_code, start, stop in self._eras:
+                if start <= year < stop:
+                    mentions = [m._replace(code=as_code) if m.code == code else m for m in mentions]
+        return mentions
+
+    def _find_names(self, text: str) -> list[ActorMention]:
         probe = _ODD_SPACE.sub(" ", text) if _ODD_SPACE.search(text) else text
         kept: list[int] = []
         removed: list[int] = []
@@ -264,9 +311,9 @@ class ActorResolver:
             mentions.append(ActorMention(code, start, end, text[start:end]))
         return mentions
 
-    def codes(self, text: str) -> list[str]:
-        """The sorted, unique codes of the actors in ``text``."""
-        return sorted({mention.code for mention in self.find(text)})
+    def codes(self, text: str, home: str | None = None, year: int | None = None) -> list[str]:
+        """The sorted, unique codes of the actors in ``text`` (``home``, ``year``: ``find``)."""
+        return sorted({mention.code for mention in self.find(text, home, year)})
 
 
 @functools.cache
