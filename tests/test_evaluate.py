@@ -150,3 +150,27 @@ def test_cli_evaluate_json_and_floor(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "below the floor" in capsys.readouterr().err
     assert main(["rules", "report", "--gold", str(gold)]) == 0
     assert "rules that never fire" in capsys.readouterr().out
+
+
+def test_gold_references_carry_home_and_year(tmp_path: Path) -> None:
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    if not (corpus / "un_general_debates.parquet").exists():
+        pytest.skip("needs ../shared/corpus")
+    rows = [
+        json.loads(line)
+        for line in (Path(__file__).resolve().parents[1] / "gold" / "dev2.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    picked = [r for r in rows if r["corpus"] == "un_general_debates"][:1]
+    picked += [r for r in rows if r["corpus"] == "us_state_of_the_union"][:1]
+    picked += [r for r in rows if r["corpus"] == "reuters21578"][:1]
+    path = tmp_path / "g.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in picked))
+    un, sotu, reuters = load_gold(path, corpus)
+    assert un["home"] == un["doc_id"].split("_")[0]
+    assert 1946 <= un["year"] <= 2030
+    assert sotu["home"] == "USA"
+    assert 1790 <= sotu["year"] <= 2030
+    assert "home" not in reuters
+    assert reuters["year"] == 1987

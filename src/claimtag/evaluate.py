@@ -35,7 +35,13 @@ class Prediction:
     actors: tuple[str, ...] = ()
 
 
-def predict(rules: RulePack, text: str, resolver: ActorResolver | None = None) -> Prediction:
+def predict(
+    rules: RulePack,
+    text: str,
+    resolver: ActorResolver | None = None,
+    home: str | None = None,
+    year: int | None = None,
+) -> Prediction:
     """The rules' claims for one gold sentence, classified as a whole, as a run would.
 
     Like a run, it passes over non-assertive lines (a heading: a short line without
@@ -45,7 +51,7 @@ def predict(rules: RulePack, text: str, resolver: ActorResolver | None = None) -
         claims: tuple[Claim, ...] = ()
     else:
         claims = tuple(classify_sentence(rules, text))
-    actors = tuple((resolver or ActorResolver.default()).codes(text))
+    actors = tuple((resolver or ActorResolver.default()).codes(text, home, year))
     return Prediction(frozenset(c.claim_type for c in claims), claims, actors)
 
 
@@ -300,7 +306,7 @@ def rule_report(
 def evaluate(rules: RulePack, gold: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Every figure of ``claimtag evaluate`` as one JSON-able dict."""
     resolver = ActorResolver.default()
-    predictions = [predict(rules, g["text"], resolver) for g in gold]
+    predictions = [predict(rules, g["text"], resolver, g.get("home"), g.get("year")) for g in gold]
     baseline = [predict_baseline(g["text"]) for g in gold]
     scores = score_labels(gold, predictions)
     base_scores = score_labels(gold, baseline)

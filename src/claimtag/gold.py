@@ -24,6 +24,19 @@ CORPUS_FILES = {
     "reuters21578": "reuters21578.parquet",
     "japan_nato_foreword": "japan_nato_foreword.txt",
 }
+# The document's own state ("home", see claimtag.actors), as a run would be told it:
+# a metadata column of the corpus, or one code for the whole corpus.
+CORPUS_HOME: dict[str, tuple[str, str]] = {
+    "un_general_debates": ("column", "country"),
+    "us_state_of_the_union": ("code", "USA"),
+}
+# The metadata column that dates each document (its first four-digit number is the year).
+CORPUS_DATE: dict[str, str] = {
+    "un_general_debates": "year",
+    "us_state_of_the_union": "year",
+    "reuters21578": "date",
+}
+_YEAR = re.compile(r"\b(\d{4})\b")
 _WS = re.compile(r"\s+")
 
 
@@ -32,27 +45,55 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def _documents(corpus_dir: Path, corpus: str, doc_ids: Iterable[str]) -> dict[str, str]:
+def year_of(value: object) -> int | None:
+    """The year in a date value (an int, "1987", "26-FEB-1987 15:01:01.79", "2024-05-01")."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    found = _YEAR.search(str(value))
+    return int(found.group(1)) if found else None
+
+
+_Doc = tuple[str, str | None, int | None]
+
+
+def _documents(corpus_dir: Path, corpus: str, doc_ids: Iterable[str]) -> dict[str, _Doc]:
+    """doc_id -> (text, home code or None, year or None) for the wanted documents."""
     name = CORPUS_FILES.get(corpus)
     if name is None:
         raise InputError(f"unknown corpus {corpus!r} in gold data")
     path = corpus_dir / name
     if not path.exists():
         raise InputError(f"gold data needs {path} (use --corpus to say where the corpus is)")
+    kind, home = CORPUS_HOME.get(corpus, ("code", ""))
     if path.suffix == ".txt":
-        return {path.name: path.read_text(encoding="utf-8")}
+        return {path.name: (path.read_text(encoding="utf-8"), home or None, None)}
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     wanted = sorted(set(doc_ids))
-    table = pq.read_table(path, columns=["doc_id", "text"], filters=pc.field("doc_id").isin(wanted))
-    return dict(
-        zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist(), strict=True)
-    )
+    date = CORPUS_DATE.get(corpus)
+    columns = ["doc_id", "text"] + ([home] if kind == "column" else []) + ([date] if date else [])
+    table = pq.read_table(path, columns=columns, filters=pc.field("doc_id").isin(wanted))
+    texts = table.column("text").to_pylist()
+    homes = table.column(home).to_pylist() if kind == "column" else [home or None] * len(texts)
+    years = [year_of(v) for v in table.column(date).to_pylist()] if date else [None] * len(texts)
+    return {
+        doc_id: (text, h or None, y)
+        for doc_id, text, h, y in zip(
+            table.column("doc_id").to_pylist(), texts, homes, years, strict=True
+        )
+    }
 
 
 def load_gold(path: Path, corpus_dir: Path | None = None) -> list[dict[str, Any]]:
-    """Gold records ``{"id", "text", "labels", ...}`` from a JSONL file of text or references."""
+    """Gold records ``{"id", "text", "labels", ...}`` from a JSONL file of text or references.
+
+    A record may name its document's own state as ``"home"`` and its year as ``"year"`` (see
+    ``claimtag.actors``); for corpus references they are filled in from the corpus metadata
+    (``CORPUS_HOME``, ``CORPUS_DATE``).
+    """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as e:
@@ -86,12 +127,17 @@ def load_gold(path: Path, corpus_dir: Path | None = None) -> list[dict[str, Any]
     out = []
     for item in raw:
         if "text" not in item:
-            doc = texts[item["corpus"]].get(item["doc_id"])
-            if doc is None:
+            found = texts[item["corpus"]].get(item["doc_id"])
+            if found is None:
                 raise InputError(f"{item['id']}: document {item['doc_id']!r} not in the corpus")
+            doc, home, year = found
             span = doc[item["start"] : item["end"]]
             if "sha1" in item and hashlib.sha1(span.encode("utf-8")).hexdigest() != item["sha1"]:
                 raise InputError(f"{item['id']}: the corpus text changed (SHA-1 mismatch)")
             item = {**item, "text": span}
+            if home and "home" not in item:
+                item["home"] = home
+            if year is not None and "year" not in item:
+                item["year"] = year
         out.append({**item, "text": normalise(item["text"])})
     return out
