@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Round 2 of the gold sample: fresh corpus sentences for ``dev2`` and ``heldout2``.
+"""Rounds 2 and 3 of the gold sample: fresh corpus sentences for dev2/heldout2 and dev3.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -29,9 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sample_gold as r1
 
-SEED = f"{r1.SEED}:round2"
 PER_CORPUS = {"un_general_debates": 210, "us_state_of_the_union": 200, "reuters21578": 200}
 HELDOUT_FRACTION = 1 / 3
+# Round 3 draws more development sentences the same way (all go to dev3), excluding the
+# sentences of rounds 1 and 2.
+ROUND3_PER_CORPUS = {"un_general_debates": 420, "us_state_of_the_union": 340, "reuters21578": 340}
 
 
 def _round1_texts(corpus_dir: Path, name: str, table: list[dict[str, Any]]) -> set[str]:
@@ -49,15 +51,19 @@ def _round1_texts(corpus_dir: Path, name: str, table: list[dict[str, Any]]) -> s
     return seen
 
 
-def sample(name: str, corpus_dir: Path) -> list[dict[str, Any]]:
+def sample(name: str, corpus_dir: Path, round_no: int = 2) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(corpus_dir / f"{name}.parquet", columns=["doc_id", "text"]).to_pylist()
     table.sort(key=lambda r: r["doc_id"])
     seen = _round1_texts(corpus_dir, name, table)
     pool = r1.Pool([(r["doc_id"], r["text"]) for r in table], name == "reuters21578")
-    rng = random.Random(f"{SEED}:sample:{name}")
-    n = PER_CORPUS[name]
+    if round_no == 3:  # round 2's draw is repeated first so that its sentences are excluded
+        sample(name, corpus_dir, 2)
+        seen |= {r1.norm(t) for t in _ROUND2_TEXTS[name]}
+    seed = f"{r1.SEED}:round{round_no}"
+    rng = random.Random(f"{seed}:sample:{name}")
+    n = (PER_CORPUS if round_no == 2 else ROUND3_PER_CORPUS)[name]
     n_random = n // 2
     cap = r1.DOC_CAP[name]
     counts: Counter[str] = Counter()
@@ -67,12 +73,20 @@ def sample(name: str, corpus_dir: Path) -> list[dict[str, Any]]:
             (f"seed-{group}", x) for x in r1.draw(pool, k, rng, cap, counts, seen, group=group)
         ]
     recs = r1._records(name, picks)
-    order = list(range(len(recs)))
-    random.Random(f"{SEED}:split:{name}").shuffle(order)
-    held = set(order[: round(len(recs) * HELDOUT_FRACTION)])
-    for i, rec in enumerate(recs):
-        rec["split"] = "heldout2" if i in held else "dev2"
+    if round_no == 2:
+        _ROUND2_TEXTS[name] = [x[1][3] for x in picks]
+        order = list(range(len(recs)))
+        random.Random(f"{seed}:split:{name}").shuffle(order)
+        held = set(order[: round(len(recs) * HELDOUT_FRACTION)])
+        for i, rec in enumerate(recs):
+            rec["split"] = "heldout2" if i in held else "dev2"
+    else:
+        for rec in recs:
+            rec["split"] = "dev3"
     return recs
+
+
+_ROUND2_TEXTS: dict[str, list[str]] = {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,10 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
+    ap.add_argument("--round", type=int, choices=(2, 3), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
-        records += sample(name, args.corpus)
+        records += sample(name, args.corpus, args.round_no)
     with args.out.open("w", encoding="utf-8") as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
