@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rounds 2 and 3 of the gold sample: fresh corpus sentences for dev2/heldout2 and dev3.
+"""Rounds 2-4 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3 and dev4.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -34,6 +34,10 @@ HELDOUT_FRACTION = 1 / 3
 # Round 3 draws more development sentences the same way (all go to dev3), excluding the
 # sentences of rounds 1 and 2.
 ROUND3_PER_CORPUS = {"un_general_debates": 420, "us_state_of_the_union": 340, "reuters21578": 340}
+# Round 4 (dev4) is drawn only from the topical word lists, because random sentences hold few
+# economic-leverage and alliance claims: per corpus, sentences matching round 1's narrower
+# top-up lists (economic pressure, alliances) and its broad security list.
+ROUND4_PER_GROUP = {"econ": 130, "alliance": 100, "security": 70}
 
 
 def _round1_texts(corpus_dir: Path, name: str, table: list[dict[str, Any]]) -> set[str]:
@@ -58,23 +62,34 @@ def sample(name: str, corpus_dir: Path, round_no: int = 2) -> list[dict[str, Any
     table.sort(key=lambda r: r["doc_id"])
     seen = _round1_texts(corpus_dir, name, table)
     pool = r1.Pool([(r["doc_id"], r["text"]) for r in table], name == "reuters21578")
-    if round_no == 3:  # round 2's draw is repeated first so that its sentences are excluded
-        sample(name, corpus_dir, 2)
-        seen |= {r1.norm(t) for t in _ROUND2_TEXTS[name]}
+    for earlier in range(2, round_no):  # earlier rounds are repeated so that they are excluded
+        sample(name, corpus_dir, earlier)
+        seen |= {r1.norm(t) for t in _ROUND_TEXTS[(earlier, name)]}
     seed = f"{r1.SEED}:round{round_no}"
     rng = random.Random(f"{seed}:sample:{name}")
-    n = (PER_CORPUS if round_no == 2 else ROUND3_PER_CORPUS)[name]
-    n_random = n // 2
     cap = r1.DOC_CAP[name]
     counts: Counter[str] = Counter()
+    if round_no == 4:
+        picks = []
+        for group, k in ROUND4_PER_GROUP.items():
+            pattern = r1.TOPUP_RE[group] if group in r1.TOPUP_RE else r1.SEED_RE[group]
+            found = r1.draw(pool, k, rng, r1.TOPUP_DOC_CAP[name], counts, seen, pattern=pattern)
+            picks += [(f"seed4-{group}", x) for x in found]
+        recs = r1._records(name, picks)
+        _ROUND_TEXTS[(round_no, name)] = [x[1][3] for x in picks]
+        for rec in recs:
+            rec["split"] = "dev4"
+        return recs
+    n = (PER_CORPUS if round_no == 2 else ROUND3_PER_CORPUS)[name]
+    n_random = n // 2
     picks = [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
     for group, k in zip(r1.SEED_GROUPS, r1.split_n(n - n_random, 3), strict=True):
         picks += [
             (f"seed-{group}", x) for x in r1.draw(pool, k, rng, cap, counts, seen, group=group)
         ]
     recs = r1._records(name, picks)
+    _ROUND_TEXTS[(round_no, name)] = [x[1][3] for x in picks]
     if round_no == 2:
-        _ROUND2_TEXTS[name] = [x[1][3] for x in picks]
         order = list(range(len(recs)))
         random.Random(f"{seed}:split:{name}").shuffle(order)
         held = set(order[: round(len(recs) * HELDOUT_FRACTION)])
@@ -86,7 +101,7 @@ def sample(name: str, corpus_dir: Path, round_no: int = 2) -> list[dict[str, Any
     return recs
 
 
-_ROUND2_TEXTS: dict[str, list[str]] = {}
+_ROUND_TEXTS: dict[tuple[int, str], list[str]] = {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=(2, 3), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=(2, 3, 4), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
