@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Markdown tables of the bundled rules' quality on every gold split (for docs/QUALITY.md).
+
+    python scripts/quality_tables.py [--corpus ../shared/corpus]
+
+Development and held-out splits are pooled separately; the held-out pool is measured,
+never tuned on. Each figure comes from ``claimtag.evaluate.evaluate``, the code behind
+``claimtag evaluate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from claimtag import CLAIM_TYPES
+from claimtag.evaluate import evaluate
+from claimtag.gold import load_gold
+from claimtag.rules import default_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ["dev", "dev2", "dev3", "dev4", "events_dev", "events2_dev", "events3_dev", "events4_dev"]
+HELD = [
+    "heldout",
+    "heldout2",
+    "events_heldout",
+    "events2_heldout",
+    "events3_heldout",
+    "events4_heldout",
+]
+GENRES = {
+    "un_general_debates": "UN General Debates",
+    "us_state_of_the_union": "State of the Union",
+    "reuters21578": "Reuters newswire",
+    "japan_nato_foreword": "analysis prose (foreword)",
+}
+
+
+def _genre(item: dict[str, Any]) -> str:
+    if item.get("corpus") in GENRES:
+        return GENRES[item["corpus"]]
+    return "analysis prose (written)" if str(item["id"]).startswith("analysis") else "event news"
+
+
+def _row(name: str, n: int, r: dict[str, Any]) -> str:
+    rules = r["rules"]
+    cells = [name, str(n)]
+    for t in CLAIM_TYPES:
+        pt = rules["per_type"][t]
+        cells.append(f"{pt['precision']:.2f} / {pt['recall']:.2f} / {pt['f1']:.2f}")
+    attrs = r["attributes"]
+    cells += [
+        f"**{rules['macro_f1']:.3f}**",
+        f"{r['baseline']['macro_f1']:.3f}",
+        f"{attrs['negated']['accuracy']:.3f}",
+        f"{attrs['hedged']['accuracy']:.3f}",
+        f"{attrs['actors_exact']['accuracy']:.3f}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    args = ap.parse_args(argv)
+    rules = default_rules()
+    head = (
+        "| split | sentences | threat P / R / F1 | alliance P / R / F1 | "
+        "economic_leverage P / R / F1 | macro F1 | keyword baseline | negated | hedged | "
+        "actors exact |\n|---|---:|---|---|---|---:|---:|---:|---:|---:|"
+    )
+    print(f"Rule pack `{rules.version}`.\n\n{head}")
+    pools: dict[str, list[dict[str, Any]]] = {"dev": [], "held": []}
+    for pool, names in (("dev", DEV), ("held", HELD)):
+        for name in names:
+            gold = load_gold(ROOT / "gold" / f"{name}.jsonl", args.corpus)
+            pools[pool] += gold
+            print(_row(f"`{name}`", len(gold), evaluate(rules, gold)))
+        label = "**all development**" if pool == "dev" else "**all held-out**"
+        print(_row(label, len(pools[pool]), evaluate(rules, pools[pool])))
+    print("\nBy genre (held-out pool; macro F1 of the rules and of the keyword baseline):\n")
+    print("| genre | sentences | macro F1 | baseline |\n|---|---:|---:|---:|")
+    for genre in sorted({_genre(g) for g in pools["held"]}):
+        items = [g for g in pools["held"] if _genre(g) == genre]
+        r = evaluate(rules, items)
+        base = r["baseline"]["macro_f1"]
+        print(f"| {genre} | {len(items)} | {r['rules']['macro_f1']:.3f} | {base:.3f} |")
+    print("\nReliability of `confidence` (held-out pool):\n")
+    print("| confidence | claims | precision |\n|---|---:|---:|")
+    for row in evaluate(rules, pools["held"])["reliability"]:
+        if row["claims"]:
+            print(f"| {row['bucket']} | {row['claims']} | {row['precision']:.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
