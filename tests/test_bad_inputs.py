@@ -18,7 +18,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +33,8 @@ from claimtag.rules import default_rules
 from claimtag.runs import run
 from claimtag.schemas import validator
 from claimtag.store import read_claims, read_documents
+
+from .guards import deadline
 
 THREAT = "Moscow has massed troops along the border."
 SANCTIONS = "Washington imposed sweeping sanctions on Iranian oil exports."
@@ -745,15 +746,14 @@ def test_over_long_sentence_is_not_tagged_and_noted(tmp_path: Path) -> None:
     inputs = _write("long.txt", f"{THREAT} Then " + _words(2_000_000, 6, LOADED) + f" {SANCTIONS}")(
         root
     )
-    started = time.perf_counter()
-    (doc,) = check_run(
-        [Row("long.txt", "processed", warning="1 sentence(s) longer than 10000 characters")],
-        inputs,
-        root,
-        tmp_path / "out",
-        InputOptions(),
-    )
-    assert time.perf_counter() - started < 30
+    with deadline(300):  # a hang guard, not a speed check (see benchmarks/)
+        (doc,) = check_run(
+            [Row("long.txt", "processed", warning="1 sentence(s) longer than 10000 characters")],
+            inputs,
+            root,
+            tmp_path / "out",
+            InputOptions(),
+        )
     assert doc["n_sentences"] == 2
     assert doc["n_claims"] == 1  # the threat sentence before the run-on one
 
