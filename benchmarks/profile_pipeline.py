@@ -17,9 +17,14 @@ live here, not in src/: they show the gain before anyone changes the library.
 * Parquet reading: ``read_row_group`` + ``slice`` + row-wise ``to_pylist`` per unit (what
   ingest does) vs streaming ``iter_batches`` with column-wise ``to_pylist``;
 * Arrow conversion: ``to_arrow_table`` vs ``pa.Table.from_pylist``;
-* splitting per corpus, Sentence materialisation, the classifier's parts (Hyperscan scan,
-  ``re`` confirmation per rule, hedging/negation), actor resolution, record building;
-* hedging cues: ``re`` on every sentence vs a Hyperscan screen first (same answers).
+* splitting per corpus, Sentence materialisation, the classifier's parts (Hyperscan
+  document and sentence scans, ``re`` confirmation per rule, hedging/negation), actor
+  resolution, record building;
+* hedging and negation cues: ``re`` everywhere, as before the sentence scan, vs ``re`` only
+  where the prefilter's sentence scan says a cue may be (same answers, checked).
+
+``--rules FILE`` (repeatable) adds a rule pack, ``--replace-rules`` uses only those: e.g. a
+frozen copy of the bundled pack, to compare two versions of the code on the same rules.
 """
 
 from __future__ import annotations
@@ -47,6 +52,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_pipeline as bench
 
 MB = bench.MB
+
+# the rule packs of this run (--rules / --replace-rules); read by _load_pack()
+RULES: list[Path] = []
+REPLACE_RULES = False
+
+
+def _load_pack() -> Any:
+    from claimtag.rules import load_rules
+
+    return load_rules(RULES, replace=REPLACE_RULES)
 
 
 def _timeit(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
@@ -76,10 +91,9 @@ def _short(path: str) -> str:
 
 
 def profile_run(path: Path, work: Path, top: int, pyinstrument: bool) -> dict[str, Any]:
-    from claimtag.rules import load_rules
     from claimtag.runs import run
 
-    pack = load_rules([])
+    pack = _load_pack()
     # build the per-process state first, so that the profile shows the per-byte cost
     from claimtag.actors import ActorResolver
     from claimtag.prefilter import prefilter_for
@@ -410,10 +424,9 @@ def micro_stages(docs: list[Any]) -> dict[str, Any]:
     from claimtag.pipeline import RunContext
     from claimtag.prefilter import prefilter_for
     from claimtag.records import build_record
-    from claimtag.rules import load_rules
     from claimtag.segment import split_sentences, split_spans
 
-    pack = load_rules([])
+    pack = _load_pack()
     ctx = RunContext(run_id="bench", rules=pack)
     prefilter = prefilter_for(pack)
     resolver = ActorResolver.default()
@@ -455,52 +468,46 @@ def micro_stages(docs: list[Any]) -> dict[str, Any]:
         "sentence_namedtuples_s": round(sents_s - spans_s, 3),
     }
 
-    # classify: the Hyperscan scan and mapping vs the per-sentence confirmation
-    scan_s, candidates = _timeit(
-        lambda: [prefilter.candidates(d.text, s) for d, s in zip(docs, sentences, strict=True)],
+    # classify: the prefilter's scans (document, then candidate sentences) vs the
+    # per-sentence confirmation with re
+    scan_s, screened = _timeit(
+        lambda: [prefilter.screen(d.text, s) for d, s in zip(docs, sentences, strict=True)],
         2,
     )
-    n_candidate_sentences = sum(len(c) for c in candidates)
-    n_candidate_pairs = sum(len(v) for c in candidates for v in c.values())
-
-    def tried(rule_ix: Any) -> Any:
-        """What classify_sentence takes: {rule index: hint} (newer) or a list of rules."""
-        if isinstance(rule_ix, dict):
-            return rule_ix
-        return [pack.rules[j] for j in rule_ix]
-
-    def pairs(rule_ix: Any) -> list[tuple[Any, tuple[Any, ...]]]:
-        """(rule, extra rule_matches arguments) for each candidate rule."""
-        if isinstance(rule_ix, dict):
-            return [(pack.rules[j], (hint,)) for j, hint in rule_ix.items()]
-        return [(pack.rules[j], ()) for j in rule_ix]
+    n_candidate_sentences = sum(len(c) for c in screened)
+    n_candidate_pairs = sum(len(rules) for c in screened for rules, _ in c.values())
 
     def confirm() -> tuple[int, int, int]:
         n_claims = n_sentences = skipped = 0
-        for d, sents, cands in zip(docs, sentences, candidates, strict=True):
-            for i, rule_ix in cands.items():
+        for d, sents, found in zip(docs, sentences, screened, strict=True):
+            for i, (rules, cues) in found.items():
                 s = sents[i]
                 if is_non_assertive(d.text, s.start, s.end):
                     skipped += 1
                     continue
-                claims = classify_sentence(pack, d.text[s.start : s.end], s.start, tried(rule_ix))
+                claims = classify_sentence(pack, d.text[s.start : s.end], s.start, rules, cues)
                 n_sentences += bool(claims)
                 n_claims += len(claims)
         return n_claims, n_sentences, skipped
 
     confirm_s, (n_claims, n_claim_sentences, n_skipped) = _timeit(confirm, 2)
 
+    def pairs() -> list[tuple[Any, str, int, Any]]:
+        """(rule, sentence, offset, hint) for each candidate rule of each sentence."""
+        out = []
+        for d, sents, found in zip(docs, sentences, screened, strict=True):
+            for i, (rules, _) in found.items():
+                s = sents[i]
+                text = d.text[s.start : s.end]
+                out += [(pack.rules[j], text, s.start, hint) for j, hint in rules.items()]
+        return out
+
+    tried = pairs()
+
     def matches_only() -> int:
         from claimtag.classify import rule_matches
 
-        n = 0
-        for d, sents, cands in zip(docs, sentences, candidates, strict=True):
-            for i, rule_ix in cands.items():
-                s = sents[i]
-                text = d.text[s.start : s.end]
-                for rule, extra in pairs(rule_ix):
-                    n += len(rule_matches(rule, text, s.start, *extra))
-        return n
+        return sum(len(rule_matches(rule, text, start, hint)) for rule, text, start, hint in tried)
 
     match_s, n_matches = _timeit(matches_only, 2)
 
@@ -509,57 +516,51 @@ def micro_stages(docs: list[Any]) -> dict[str, Any]:
         from claimtag.classify import rule_matches
 
         cost: dict[str, list[float]] = {}
-        for d, sents, cands in zip(docs, sentences, candidates, strict=True):
-            for i, rule_ix in cands.items():
-                s = sents[i]
-                text = d.text[s.start : s.end]
-                for rule, extra in pairs(rule_ix):
-                    t0 = time.process_time()
-                    hit = rule_matches(rule, text, s.start, *extra)
-                    entry = cost.setdefault(rule.id, [0.0, 0, 0])
-                    entry[0] += time.process_time() - t0
-                    entry[1] += 1
-                    entry[2] += bool(hit)
+        for rule, text, start, hint in tried:
+            t0 = time.process_time()
+            hit = rule_matches(rule, text, start, hint)
+            entry = cost.setdefault(rule.id, [0.0, 0, 0])
+            entry[0] += time.process_time() - t0
+            entry[1] += 1
+            entry[2] += bool(hit)
         return cost
 
     _, rule_cost = _timeit(per_rule, 1)
     top_rules = sorted(rule_cost.items(), key=lambda kv: -kv[1][0])[:8]
 
-    from claimtag.classify import hedge_cue
-
+    # Hyperscan: the scans alone, and how many match callbacks into Python they make
     candidate_texts = [
-        d.text[sents[i].start : sents[i].end]
-        for d, sents, cands in zip(docs, sentences, candidates, strict=True)
-        for i in cands
+        d.text[sents[i].start : sents[i].end].encode("utf-8", "surrogatepass")
+        for d, sents, found in zip(docs, sentences, screened, strict=True)
+        for i in found
     ]
-    hedge_s, n_hedged = _timeit(
-        lambda: sum(hedge_cue(pack, t) is not None for t in candidate_texts), 2
-    )
+    callbacks = {"document": 0, "sentence": 0}
+    raw_s = {"document": float("nan"), "sentence": float("nan")}
+    for name, database, scratch, data in (
+        (
+            "document",
+            getattr(prefilter, "database", None),
+            getattr(prefilter, "scratch", None),
+            [d.text.encode("utf-8", "surrogatepass") for d in docs],
+        ),
+        (
+            "sentence",
+            getattr(prefilter, "sentence_database", None),
+            getattr(prefilter, "sentence_scratch", None),
+            candidate_texts,
+        ),
+    ):
+        if database is None:
+            continue
 
-    # Hyperscan: how many match callbacks into Python the scan makes
-    callbacks = 0
-    database = getattr(prefilter, "database", None)
-    if database is not None:
+        def count(*_args: Any, name: str = name) -> None:
+            callbacks[name] += 1
 
-        def count(*_args: Any) -> None:
-            nonlocal callbacks
-            callbacks += 1
-
-        for d in docs:
-            database.scan(
-                d.text.encode("utf-8", "surrogatepass"),
-                match_event_handler=count,
-                scratch=prefilter.scratch,
-            )
-        raw_s, _ = _timeit(
-            lambda: [
-                database.scan(d.text.encode("utf-8", "surrogatepass"), scratch=prefilter.scratch)
-                for d in docs
-            ],
-            2,
+        for item in data:
+            database.scan(item, match_event_handler=count, scratch=scratch)
+        raw_s[name], _ = _timeit(
+            lambda db=database, sc=scratch, data=data: [db.scan(x, scratch=sc) for x in data], 2
         )
-    else:
-        raw_s = float("nan")
     n_sentences_total = sum(len(s) for s in sentences)
     out["classify"] = {
         "sentences": n_sentences_total,
@@ -570,18 +571,16 @@ def micro_stages(docs: list[Any]) -> dict[str, Any]:
         "claims": n_claims,
         "rule_matches": n_matches,
         "prefilter_precision": round(n_claim_sentences / max(1, n_candidate_sentences), 3),
-        "hyperscan_scan_and_mapping_s": round(scan_s, 3),
+        "prefilter_screen_s (document + sentence scans, mapping)": round(scan_s, 3),
         "confirmation_s (is_non_assertive + classify_sentence)": round(confirm_s, 3),
         "of_which_rule_matches_s": round(match_s, 3),
         "rest_of_confirmation_s (hedge, negation, Claim objects)": round(confirm_s - match_s, 3),
         "costliest_rules (cpu s, candidate sentences, confirmed)": {
             rule_id: [round(c[0], 3), c[1], c[2]] for rule_id, c in top_rules
         },
-        "hedge_cue_on_candidates_s": round(hedge_s, 3),
-        "hedged_candidates": n_hedged,
         "hyperscan_callbacks": callbacks,
-        "hyperscan_scan_without_callback_s": round(raw_s, 3),
-        "scan_mb_per_s": round(total_bytes / MB / scan_s, 1),
+        "hyperscan_scan_without_callback_s": {k: round(v, 3) for k, v in raw_s.items()},
+        "screen_mb_per_s": round(total_bytes / MB / scan_s, 1),
         "confirmation_us_per_candidate_sentence": round(
             confirm_s / max(1, n_candidate_sentences) * 1e6, 1
         ),
@@ -627,80 +626,75 @@ def micro_stages(docs: list[Any]) -> dict[str, Any]:
     return out
 
 
-def micro_hedge(docs: list[Any]) -> dict[str, Any]:
-    """Candidate: screen sentences for hedging cues with Hyperscan, run ``re`` only on hits.
-
-    Measured on the prefilter's candidate sentences (the pipeline asks for the hedge cue of
-    every sentence with a claim, nearly all of them); checks that the answers are the same.
-    """
-    try:
-        import hyperscan as hs
-    except ImportError:
-        return {"skipped": "hyperscan not installed"}
-    from claimtag.classify import hedge_cue, is_non_assertive
-    from claimtag.prefilter import prefilter_for, to_hyperscan
-    from claimtag.rules import load_rules
+def micro_cues(docs: list[Any]) -> dict[str, Any]:
+    """Hedging and negation cues: ``re`` everywhere (as before the prefilter's sentence
+    scan) vs ``re`` only where the scan says a cue may be, on the sentences with claims;
+    checks that the answers are the same."""
+    from claimtag.classify import (
+        _Clauses,
+        classify_sentence,
+        hedge_cue,
+        is_non_assertive,
+        negation_cue,
+    )
+    from claimtag.prefilter import prefilter_for
     from claimtag.segment import split_sentences
 
-    pack = load_rules([])
-    if pack.hedging is None:
-        return {"skipped": "the rule pack has no hedging cues"}
-    rewritten = to_hyperscan(pack.hedging.pattern)
-    if rewritten is None:
-        return {"skipped": "the hedging union has no Hyperscan rewrite"}
+    pack = _load_pack()
     prefilter = prefilter_for(pack)
-    sentences: list[str] = []
+    found: list[tuple[str, Any, list[tuple[int, int]]]] = []  # sentence, cues, strongest
     for d in docs:
         sents = split_sentences(d.text)
-        for i in prefilter.candidates(d.text, sents):
+        for i, (rules, cues) in prefilter.screen(d.text, sents).items():
             s = sents[i]
-            if not is_non_assertive(d.text, s.start, s.end):
-                sentences.append(d.text[s.start : s.end])
-    flags = hs.HS_FLAG_UTF8 | hs.HS_FLAG_CASELESS | hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_PREFILTER
-    database = hs.Database(mode=hs.HS_MODE_BLOCK)
-    database.compile(expressions=[rewritten.encode()], ids=[0], elements=1, flags=[flags])
-    scratch = hs.Scratch(database)
+            if is_non_assertive(d.text, s.start, s.end):
+                continue
+            text = d.text[s.start : s.end]
+            claims = classify_sentence(pack, text, 0, rules, cues)
+            if claims:
+                strongest = [max(c.matches, key=lambda m: (m.weight, -m.start)) for c in claims]
+                found.append((text, cues, [(m.start, m.end) for m in strongest]))
 
-    def screen() -> list[bool]:
-        flagged = []
-        hit: list[int] = []
+    def hedge_before() -> list[str | None]:
+        return [hedge_cue(pack, t) for t, _, _ in found]
 
-        def on_match(*_: Any) -> None:
-            hit.append(1)
+    def hedge_now() -> list[str | None]:
+        return [None if c.hedging is None else hedge_cue(pack, t, c.hedging) for t, c, _ in found]
 
-        for text in sentences:
-            hit.clear()
-            database.scan(
-                text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch
-            )
-            flagged.append(bool(hit))
-        return flagged
+    def negation_before() -> list[str | None]:
+        return [negation_cue(pack, t, a, b) for t, _, spans in found for a, b in spans]
 
-    current_s, current = _timeit(lambda: [hedge_cue(pack, t) for t in sentences], 2)
-    screen_s, flagged = _timeit(screen, 2)
-    rest_s, screened = _timeit(
-        lambda: [
-            hedge_cue(pack, t) if f else None for t, f in zip(sentences, flagged, strict=True)
-        ],
-        2,
-    )
+    def negation_now() -> list[str | None]:
+        out = []
+        for t, c, spans in found:
+            clauses = _Clauses(t)
+            out += [negation_cue(pack, t, a, b, c, clauses) for a, b in spans]
+        return out
+
+    hedge_old_s, hedge_old = _timeit(hedge_before, 2)
+    hedge_new_s, hedge_new = _timeit(hedge_now, 2)
+    neg_old_s, neg_old = _timeit(negation_before, 2)
+    neg_new_s, neg_new = _timeit(negation_now, 2)
     return {
-        "sentences": len(sentences),
-        "hedged": sum(c is not None for c in current),
-        "flagged_by_hyperscan": sum(flagged),
-        "same_answers": current == screened,
-        "re_on_every_sentence_s (current)": round(current_s, 3),
-        "hyperscan_screen_s": round(screen_s, 3),
-        "re_on_flagged_s": round(rest_s, 3),
-        "candidate_total_s": round(screen_s + rest_s, 3),
+        "sentences_with_claims": len(found),
+        "claims": len(neg_old),
+        "hedged": sum(h is not None for h in hedge_old),
+        "hedge_searched_with_re_now": sum(c.hedging is not None for _, c, _ in found),
+        "hedge_same_answers": hedge_old == hedge_new,
+        "hedge_re_on_every_sentence_s (before)": round(hedge_old_s, 3),
+        "hedge_re_from_scan_offset_s (now)": round(hedge_new_s, 3),
+        "negated": sum(n is not None for n in neg_old),
+        "sentences_with_no_negation_cue_end": sum(c.negation == () for _, c, _ in found),
+        "negation_same_answers": neg_old == neg_new,
+        "negation_every_window_s (before)": round(neg_old_s, 3),
+        "negation_windows_where_a_cue_may_end_s (now)": round(neg_new_s, 3),
     }
 
 
 def collect_records(docs: list[Any]) -> list[dict[str, Any]]:
     from claimtag.pipeline import RunContext, extract_records
-    from claimtag.rules import load_rules
 
-    ctx = RunContext(run_id="bench", rules=load_rules([]))
+    ctx = RunContext(run_id="bench", rules=_load_pack())
     records: list[dict[str, Any]] = []
     for d in docs:
         records += extract_records(d, ctx)[1]
@@ -752,12 +746,24 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--out", type=Path, help="write the results as JSON here")
     p.add_argument("--corpus-dir", type=Path, default=bench.CORPUS_DIR)
     p.add_argument(
+        "--rules",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="extra rule pack (repeatable), added to the bundled one",
+    )
+    p.add_argument("--replace-rules", action="store_true", help="use only the --rules packs")
+    p.add_argument(
         "--snapshot",
         action="store_true",
         help="profile a copy of src/, flows/ and schemas/ taken now (others may be editing)",
     )
     p.add_argument("--parquet-variant", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    global REPLACE_RULES
+    RULES[:] = [path.resolve() for path in args.rules]
+    REPLACE_RULES = args.replace_rules
     if args.snapshot and not os.environ.get("CLAIMTAG_BENCH_SNAPSHOT"):
         with tempfile.TemporaryDirectory(prefix="claimtag-profile-code-") as tmp:
             snap = bench.snapshot_code(Path(tmp))
@@ -832,8 +838,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             micro["arrow"] = micro_arrow(records)
             print("micro: stages ...", file=sys.stderr)
             micro["stages"] = micro_stages(docs)
-            print("micro: hedge pre-screen ...", file=sys.stderr)
-            micro["hedge_prescreen"] = micro_hedge(docs)
+            print("micro: cues ...", file=sys.stderr)
+            micro["cues"] = micro_cues(docs)
             micro["parquet"] = parquet
             results["micro"] = micro
         elif args.only == "parquet":

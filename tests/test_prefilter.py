@@ -17,24 +17,36 @@ from claimtag.segment import split_sentences
 hyperscan = pytest.importorskip("hyperscan")
 
 WIDE = r"\x{80}-\x{10FFFF}"
+SPACE = r"\x1c-\x1f" + WIDE  # re's \s also has \x1c-\x1f
 
 
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
         (r"\bwar\b", r"\bwar\b"),
-        (r"nuclear\s+arms", rf"nuclear[\s{WIDE}]+arms"),
-        (r"[\s,]+", rf"[\s{WIDE},]+"),
+        (r"nuclear\s+arms", rf"nuclear[\s{SPACE}]+arms"),
+        (r"[\s,]+", rf"[\s{SPACE},]+"),
         (r"\w+ed", rf"[\w{WIDE}]+ed"),
         (r"\d+ pct", rf"[\d{WIDE}]+ pct"),
         (r"[^\]x]", r"[^\]x]"),
         (r"\S+", r"\S+"),
+        # a negated class keeps Hyperscan's narrower classes: it then excludes less
+        (r"[^\s,]+", r"[^\s,]+"),
+        (r"[^\w.]", r"[^\w.]"),
+        (r"[\S\W]", r"[\S\W]"),
+        (r"[^\S]", None),  # Hyperscan's \S is wider: its complement narrower
+        (r"[^\W\d]", None),
         (r"^war", None),
         (r"war$", None),
         (r"\Bwar", None),
         (r"(?<=the )war", None),
         (r"(a)\1", None),
-        (r"Klaipėda", None),
+        # a non-ASCII character: any non-ASCII one (Hyperscan may not know its other cases)
+        (r"Klaipėda", rf"Klaip[{WIDE}]da"),
+        (r"d[eé]tente", rf"d[e{WIDE}]tente"),
+        (r"[^é\s]", r"[^\s]"),
+        (r"[a-é]", None),
+        ("\u017fanctions", None),  # ſ: re's IGNORECASE matches it with "s"
         (r"(?i)war", None),
     ],
 )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
-from claimtag.prefilter import ALL, Hint, prefilter_for
+from claimtag.prefilter import ALL, UNKNOWN_CUES, Cues, Hint, prefilter_for
 from claimtag.rules import CompiledRule, RulePack
 from claimtag.types import Match, Sentence
 
@@ -15,6 +17,7 @@ _CLAUSE_BREAK = re.compile(
     r"[;:()\[\]—–]|,\s|\s-\s|\b(?:but|while|whereas|although|though)\b", re.I
 )
 _WORD = re.compile(r"\S+")
+_WORD_CHAR = re.compile(r"\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +46,14 @@ def rule_matches(
     patterns can match at all; the default tries everything.
     """
     found: list[Match] = []
-    patterns = (
-        rule.patterns
-        if hint.patterns is None
-        else [rule.patterns[i] for i in sorted(hint.patterns)]
-    )
+    patterns = rule.patterns if hint.patterns is None else [rule.patterns[i] for i in hint.patterns]
+    rule_id, claim_type, weight = rule.id, rule.claim_type, rule.weight
     for pattern in patterns:
         for m in pattern.finditer(sentence):
-            if m.end() > m.start():
+            start, end = m.start(), m.end()
+            if end > start:
                 found.append(
-                    Match(
-                        rule.id,
-                        rule.claim_type,
-                        offset + m.start(),
-                        offset + m.end(),
-                        m.group(0),
-                        rule.weight,
-                    )
+                    Match(rule_id, claim_type, offset + start, offset + end, m.group(0), weight)
                 )
     if not found:
         return []
@@ -80,37 +74,98 @@ def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
-def negation_cue(pack: RulePack, sentence: str, start: int, end: int) -> str | None:
+class _Clauses:
+    """The clause breaks of one sentence, found once, for :func:`_clause_bounds` per match.
+
+    ``bounds(start, end)`` equals ``_clause_bounds(sentence, start, end)``, which searches
+    the sentence cut at ``start`` on the left and from ``end`` on the right. The breaks of
+    the whole sentence give the same answer unless a break straddles ``start`` or ``end``
+    (the cut string cannot hold it, and it hides matches inside it), or ``start`` falls
+    inside a word (a break word ending there, "but" in "butter", ends at a word boundary
+    only in the cut string); then the bounds are searched as before.
+    """
+
+    __slots__ = ("_ends", "_starts", "sentence")
+
+    def __init__(self, sentence: str) -> None:
+        self.sentence = sentence
+        self._starts: list[int] | None = None
+        self._ends: list[int] = []
+
+    def bounds(self, start: int, end: int) -> tuple[int, int]:
+        sentence = self.sentence
+        starts = self._starts
+        if starts is None:
+            spans = [m.span() for m in _CLAUSE_BREAK.finditer(sentence)]
+            starts = self._starts = [a for a, _ in spans]
+            self._ends = [b for _, b in spans]
+        ends = self._ends
+        k = bisect_right(ends, start)  # breaks[:k] end at or before start
+        j = bisect_left(starts, end)  # breaks[j:] start at or after end
+        if (
+            (k < len(starts) and starts[k] < start)
+            or (j > 0 and ends[j - 1] > end)
+            or (
+                0 < start < len(sentence)
+                and _WORD_CHAR.match(sentence, start - 1)
+                and _WORD_CHAR.match(sentence, start)
+            )
+        ):
+            return _clause_bounds(sentence, start, end)
+        return (ends[k - 1] if k else 0, starts[j] if j < len(starts) else len(sentence))
+
+
+def negation_cue(
+    pack: RulePack,
+    sentence: str,
+    start: int,
+    end: int,
+    cues: Cues = UNKNOWN_CUES,
+    clauses: _Clauses | None = None,
+) -> str | None:
     """The negation cue in scope of the match at [start, end) of ``sentence``, if any.
 
     In scope: within ``pack.negation_window`` words before the match, or the three words
-    right after it, without crossing a clause break.
+    right after it, without crossing a clause break. ``cues`` (from the prefilter's
+    sentence scan) says where a cue may end; a part of the sentence where none can is not
+    searched. ``clauses``: the sentence's clause breaks, shared by its claims.
     """
-    if pack.negation is None:
+    negation = pack.negation
+    if negation is None or cues.none_around(sentence, start, end):
         return None
-    left, right = _clause_bounds(sentence, start, end)
-    before = list(_WORD.finditer(sentence, left, start))[-pack.negation_window :]
-    if before:
-        m = pack.negation.search(sentence, before[0].start(), start)
+    if clauses is None:
+        left, right = _clause_bounds(sentence, start, end)
+    else:
+        left, right = clauses.bounds(start, end)
+    may = cues.may_end_in
+    if may(sentence, left, start):  # the window before the match lies in [left, start)
+        before = list(_WORD.finditer(sentence, left, start))[-pack.negation_window :]
+        if before and may(sentence, before[0].start(), start):
+            m = negation.search(sentence, before[0].start(), start)
+            if m:
+                return m.group(0)
+    # the match itself can carry the cue ("no sanctions", "non-aggression")
+    if may(sentence, start, end):
+        m = negation.search(sentence, start, end)
         if m:
             return m.group(0)
-    # the match itself can carry the cue ("no sanctions", "non-aggression")
-    m = pack.negation.search(sentence, start, end)
-    if m:
-        return m.group(0)
-    after = list(_WORD.finditer(sentence, end, right))[:3]
-    if after:
-        m = pack.negation.search(sentence, end, after[-1].end())
+    after = list(islice(_WORD.finditer(sentence, end, right), 3))
+    if after and may(sentence, end, after[-1].end()):
+        m = negation.search(sentence, end, after[-1].end())
         if m:
             return m.group(0)
     return None
 
 
-def hedge_cue(pack: RulePack, sentence: str) -> str | None:
-    """The first hedging cue in ``sentence``, if any."""
+def hedge_cue(pack: RulePack, sentence: str, pos: int = 0) -> str | None:
+    """The first hedging cue in ``sentence``, if any.
+
+    ``pos``: where to start looking, when it is known that no cue starts before it (the
+    prefilter's sentence scan says so: :attr:`Cues.hedging`).
+    """
     if pack.hedging is None:
         return None
-    m = pack.hedging.search(sentence)
+    m = pack.hedging.search(sentence, pos)
     return m.group(0) if m else None
 
 
@@ -127,12 +182,14 @@ def classify_sentence(
     sentence: str,
     offset: int = 0,
     rules: Mapping[int, Hint] | None = None,
+    cues: Cues = UNKNOWN_CUES,
 ) -> list[Claim]:
     """All claims in one sentence, by claim type (sorted by type name).
 
     ``offset`` is the sentence's start in its document; match offsets are document offsets.
     ``rules`` limits the rules tried to the prefilter's candidates ({rule index: hint});
-    default: all of them.
+    default: all of them. ``cues``: what the prefilter's sentence scan says about the
+    hedging and negation cues (default: nothing, search everywhere).
     """
     by_type: dict[str, list[Match]] = {}
     tried = (
@@ -146,7 +203,8 @@ def classify_sentence(
             by_type.setdefault(rule.claim_type, []).extend(found)
     if not by_type:
         return []
-    hedge = hedge_cue(pack, sentence)
+    hedge = None if cues.hedging is None else hedge_cue(pack, sentence, cues.hedging)
+    clauses = _Clauses(sentence)
     claims = []
     for claim_type in sorted(by_type):
         matches = tuple(sorted(by_type[claim_type], key=lambda m: (m.start, m.end, m.rule_id)))
@@ -154,7 +212,9 @@ def classify_sentence(
         for m in matches:
             best[m.rule_id] = max(best.get(m.rule_id, 0.0), m.weight)
         strongest = max(matches, key=lambda m: (m.weight, -m.start))
-        neg = negation_cue(pack, sentence, strongest.start - offset, strongest.end - offset)
+        neg = negation_cue(
+            pack, sentence, strongest.start - offset, strongest.end - offset, cues, clauses
+        )
         claims.append(
             Claim(
                 claim_type=claim_type,
@@ -173,7 +233,9 @@ _FINAL_PUNCT = frozenset(".!?:;\"'”’)]…")
 _LIST_ITEM = re.compile(r"^(?:[-*•–]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s)")
 _NON_ASSERTIVE = re.compile(
     r"^(?:click here|read more|read the (?:full )?report|subscribe|share this|follow us|"
-    r"photo(?:graph)?:|image:|source:|by [A-Z][a-z]+ [A-Z])",
+    r"photo(?:graph)?:|image:|source:|"
+    # a byline: "By Jane Doe", "BY JANE DOE, Reuters" -- names, not "By the terms of ..."
+    r"(?-i:(?:By|BY) [A-Z][\w.'-]*(?: [A-Z][\w.'-]*){1,3}(?:,[^.]*)?$))",
     re.IGNORECASE,
 )
 
@@ -202,11 +264,11 @@ def classify_document(
     Headings, bylines and links are not claims and are passed over.
     """
     out: dict[int, list[Claim]] = {}
-    for i, candidates in prefilter_for(pack).candidates(text, sentences).items():
+    for i, (candidates, cues) in prefilter_for(pack).screen(text, sentences).items():
         s = sentences[i]
         if is_non_assertive(text, s.start, s.end):
             continue
-        claims = classify_sentence(pack, text[s.start : s.end], s.start, candidates)
+        claims = classify_sentence(pack, text[s.start : s.end], s.start, candidates, cues)
         if claims:
             out[i] = claims
     return out
