@@ -1,8 +1,10 @@
-"""Quality floor: the bundled rules on the development gold split.
+"""Quality floor: the bundled rules on all development gold files, pooled.
 
-CI fails if the tagger's quality on the dev split drops below these floors. Figures and
-the commands that produce them are in docs/QUALITY.md; the held-out split is reported
-there but never used for tuning, so it is not a test either.
+CI fails if the tagger's quality on the development data (3,423 sentences: four rounds of
+corpus sentences and four sets of event-style and analysis sentences) drops below these
+floors, each a little under today's figure. Figures and the commands that produce them are
+in docs/QUALITY.md; the held-out files are reported there but never used for tuning, so
+they are not a test either.
 """
 
 from __future__ import annotations
@@ -20,18 +22,28 @@ from claimtag.rules import default_rules
 from .conftest import ROOT
 
 FLOORS = {
-    "macro_f1": 0.86,
-    "precision": 0.90,
-    "baseline_gain": 0.15,
-    "negated": 0.90,
+    "macro_f1": 0.82,
+    "precision": 0.82,
+    "baseline_gain": 0.20,
+    "negated": 0.93,
     "hedged": 0.88,
+    "actors": 0.81,
 }
+DEV_FILES = [
+    "dev",
+    "dev2",
+    "dev3",
+    "dev4",
+    "events_dev",
+    "events2_dev",
+    "events3_dev",
+    "events4_dev",
+]
 
 
 @pytest.fixture(scope="module")
 def dev_result(corpus: Path) -> dict[str, Any]:
-    gold = load_gold(ROOT / "gold" / "dev.jsonl", corpus)
-    gold += load_gold(ROOT / "gold" / "events_dev.jsonl", corpus)
+    gold = [g for name in DEV_FILES for g in load_gold(ROOT / "gold" / f"{name}.jsonl", corpus)]
     return evaluate(default_rules(), gold)
 
 
@@ -51,6 +63,10 @@ def test_ahead_of_keyword_baseline(dev_result: dict[str, Any]) -> None:
 @pytest.mark.parametrize("attribute", ["negated", "hedged"])
 def test_attribute_floor(dev_result: dict[str, Any], attribute: str) -> None:
     assert dev_result["attributes"][attribute]["accuracy"] >= FLOORS[attribute]
+
+
+def test_actor_floor(dev_result: dict[str, Any]) -> None:
+    assert dev_result["attributes"]["actors_exact"]["accuracy"] >= FLOORS["actors"]
 
 
 def test_confidence_is_informative(dev_result: dict[str, Any]) -> None:
