@@ -36,11 +36,19 @@ browser:
 		echo "warning: could not install chromium; the browser tests will be skipped"
 
 # The whole suite (slow integration tests included), then ruff and mypy.
+DEV_GOLD = dev dev2 dev3 dev4 events_dev events2_dev events3_dev events4_dev
+
 test: setup browser
 	$(BIN)/pytest
 	$(BIN)/ruff check src flows tests scripts benchmarks gold
 	$(BIN)/ruff format --check src flows tests scripts benchmarks gold
 	$(BIN)/mypy
+	@# the quality floor, through the command analysts use (also asserted in tests/test_quality.py)
+	@if [ -d ../shared/corpus ]; then \
+	  $(BIN)/claimtag evaluate $(foreach g,$(DEV_GOLD),--gold gold/$(g).jsonl) \
+	    --min-macro-f1 0.82 --min-precision 0.82 > /dev/null && \
+	  echo "claimtag evaluate: development gold above the floor (macro F1 >= 0.82, precision >= 0.82)"; \
+	else echo "claimtag evaluate: ../shared/corpus not found, quality floor skipped"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
