@@ -655,3 +655,13 @@ def test_generated_patterns_are_fast_and_agree(pattern: str, text: str) -> None:
     with deadline(5):
         for unit in _ATTACK_UNITS:
             list(expected.finditer(unit * (600 // len(unit)) + "!"))
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"(?:\w+ ){0,2}(?:ports?|[A-Z]\w+)\b", r"[a-zß]+ (?:stra(?:ß|ss)e|[A-Z]+)", r"[ﬀ-ﬆ]x|[A-Z]y"],
+)
+def test_case_insensitive_ranges_with_multi_character_case_maps(pattern: str) -> None:
+    """'ß'.upper() is 'SS' (two characters): the analysis must not choke on it."""
+    pack = load(pack_text([pattern], positive="The ports of Hamburg.", plain=False))
+    assert pack.rules[0].id == "h.rule"

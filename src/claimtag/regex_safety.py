@@ -390,7 +390,14 @@ class _Builder:
                 tests.append(
                     lambda c, lo=lo, hi=hi: (
                         lo <= ord(c) <= hi
-                        or (ic and any(lo <= ord(x) <= hi for x in (c.lower(), c.upper()) if x))
+                        or (
+                            ic
+                            and any(
+                                lo <= ord(x) <= hi
+                                for x in (c.lower(), c.upper())
+                                if len(x) == 1  # 'ß'.upper() == 'SS': no single code point
+                            )
+                        )
                     )
                 )
             elif op is _C.CATEGORY:
