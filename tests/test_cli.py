@@ -81,7 +81,9 @@ def test_tag_jsonl(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
 def test_tag_plain_text_lines(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("Tariffs rose on steel imports.\n\nRain fell.\n"))
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("Washington imposed tariffs on Chinese steel.\n\nRain fell.\n")
+    )
     assert main(["tag", "-"]) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(o["id"], o["labels"]) for o in out] == [("1", ["economic_leverage"]), ("3", [])]

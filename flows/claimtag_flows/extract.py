@@ -199,3 +199,29 @@ def extract_claims(
         description=f"claimtag run {run_id} into {out}",
     )
     return manifest
+
+
+def run_here(**parameters: Any) -> dict[str, Any]:
+    """Run :func:`extract_claims` in this process, as ``claimtag run`` does.
+
+    Without flow-run heartbeats unless PREFECT_FLOWS_HEARTBEAT_FREQUENCY is set: they let
+    an automation mark the runs of a deployment whose process died as crashed, and
+    stopping their thread costs up to a second at the end of every run. Runs of the
+    deployment (``claimtag serve``) keep Prefect's default.
+    """
+    from prefect.context import SettingsContext, get_settings_context
+
+    manifest: dict[str, Any]
+    context = get_settings_context()
+    flows = context.settings.flows
+    if "heartbeat_frequency" in flows.model_fields_set:
+        manifest = extract_claims(**parameters)
+        return manifest
+    # what prefect.settings.temporary_settings does, without validating every setting
+    # again (~0.1 s): None is a valid value
+    settings = context.settings.model_copy(
+        update={"flows": flows.model_copy(update={"heartbeat_frequency": None})}
+    )
+    with SettingsContext(profile=context.profile, settings=settings):
+        manifest = extract_claims(**parameters)
+    return manifest

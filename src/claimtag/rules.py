@@ -7,30 +7,34 @@ line where known). ``{{name}}`` in a pattern inserts the pack's lexicon ``name``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import re
+import sys
+import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from claimtag import regex_safety
 from claimtag.errors import RulePackError
 from claimtag.regex_safety import (
     LazyUnion,
     RE2Regex,
     Regex,
+    RegexMatch,
     UnsafePatternError,
     analyse,
     compile_pattern,
     compile_union,
 )
-from claimtag.schemas import validator
 
 _LEXICON_REF = re.compile(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}")
 
@@ -43,8 +47,14 @@ MAX_PACK_PATTERNS = 20_000  # patterns, require, exclude and cue expressions of 
 MAX_REPORTED_ERRORS = 100  # errors listed in one RulePackError
 _MAX_MESSAGE = 300  # characters of one error message
 
-# libyaml when it is there: the same documents, several times faster on big packs.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _yaml_loader() -> Any:
+    """libyaml's loader when it is there: the same documents, several times faster on big
+    packs. (PyYAML is imported on first use: a pack found in the cache does not need it.)"""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 BUNDLED_PACK = "core.yaml"
 
@@ -90,12 +100,14 @@ class RulePack:
 class RawPack:
     """A parsed and schema-valid pack, before compilation.
 
-    ``trusted``: the bundled pack, whose patterns are known to run on ``re``.
+    ``trusted``: the bundled pack, whose patterns are known to run on ``re``. ``digest``:
+    identifies the text it was parsed from (with how it was parsed), "" when unknown.
     """
 
     data: dict[str, Any]
     source: str
     trusted: bool = False
+    digest: str = field(default="", compare=False)
 
 
 def _yaml_lines(text: str) -> tuple[dict[tuple[str | int, ...], int], list[str]]:
@@ -104,10 +116,12 @@ def _yaml_lines(text: str) -> tuple[dict[tuple[str | int, ...], int], list[str]]
     Also returns the duplicate mapping keys found (YAML keeps the last one silently).
     An alias is walked once, so a "billion laughs" document costs no more than its text.
     """
+    import yaml
+
     lines: dict[tuple[str | int, ...], int] = {}
     duplicates: list[str] = []
     try:
-        root = yaml.compose(text, Loader=_YAML_LOADER)
+        root = yaml.compose(text, Loader=_yaml_loader())
     except (yaml.YAMLError, RecursionError):
         return lines, duplicates
     seen: set[int] = set()
@@ -227,14 +241,34 @@ def _raise(source: str, errors: list[str]) -> None:
         raise RulePackError(source, shown)
 
 
-def parse_pack(text: str, source: str, *, trusted: bool = False) -> RawPack:
+def parse_pack(text: str, source: str, *, trusted: bool = False, use_cache: bool = True) -> RawPack:
     """Parse a pack's text (YAML or JSON) and validate it; raise with every error found.
 
     ``trusted``: skip the backtracking analysis of the patterns (the bundled pack).
+    ``use_cache``: a text that passed before, checked by the same code against the same
+    schema, is read from the pack cache instead of being checked again (see
+    :func:`cache_dir`); a pack with errors is never cached, so it fails the same way.
     """
     if len(text) > MAX_PACK_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_PACK_BYTES:
         raise RulePackError(source, [f"file is larger than {MAX_PACK_BYTES} bytes"])
     is_json = source.endswith(".json")
+    digest = _pack_digest(text, is_json=is_json, trusted=trusted)
+    if use_cache and digest:
+        cached = _load_cached_pack(digest)
+        if cached is not None:
+            return RawPack(data=cached, source=source, trusted=trusted, digest=digest)
+    data = _validated_data(text, source, is_json=is_json, trusted=trusted)
+    if use_cache and digest:
+        _store_cached_pack(digest, data)
+    return RawPack(data=data, source=source, trusted=trusted, digest=digest)
+
+
+def _validated_data(text: str, source: str, *, is_json: bool, trusted: bool) -> dict[str, Any]:
+    """The parsed pack, after every check of :func:`parse_pack` passed."""
+    import yaml
+
+    from claimtag.schemas import validator
+
     json_duplicates: list[str] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -246,7 +280,7 @@ def parse_pack(text: str, source: str, *, trusted: bool = False) -> RawPack:
         if is_json:
             data = json.loads(text, object_pairs_hook=pairs)
         else:
-            data = yaml.load(text, Loader=_YAML_LOADER)
+            data = yaml.load(text, Loader=_yaml_loader())
     except (json.JSONDecodeError, yaml.YAMLError, ValueError) as e:
         raise RulePackError(source, [_clip(f"not valid YAML/JSON: {e}")]) from e
     except RecursionError as e:
@@ -261,7 +295,89 @@ def parse_pack(text: str, source: str, *, trusted: bool = False) -> RawPack:
     ]
     _raise(source, duplicates + errors)
     _raise(source, _semantic_errors(data, lines, analyse_patterns=not trusted))
-    return RawPack(data=data, source=source, trusted=trusted)
+    result: dict[str, Any] = data
+    return result
+
+
+# --- the pack cache ---------------------------------------------------------------------------
+#
+# Checking the bundled pack (YAML, schema, every pattern compiled, lexicons, ids) costs a
+# few tenths of a second per process. A pack that passed is stored, as JSON, under a digest
+# of its text and of everything the checks depend on: this module, regex_safety, the pack
+# schema, the limits above, the Python version and the RE2 module. Anything else (an edited
+# pack, another claimtag) has another digest and is checked again.
+
+_PACK_CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """claimtag's cache folder: ``$CLAIMTAG_CACHE_DIR``, else ``$XDG_CACHE_HOME/claimtag``
+    (default ``~/.cache/claimtag``). It holds checked rule packs and Hyperscan databases;
+    deleting it is always safe."""
+    root = os.environ.get("CLAIMTAG_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "claimtag"
+    )
+    return Path(root)
+
+
+@cache
+def _checker_fingerprint() -> str:
+    """A digest of the code and schema that check packs ("" when they cannot be read)."""
+    from claimtag.schemas import SCHEMA_FILES, schema_dir
+
+    re2 = getattr(sys.modules.get("re2"), "__file__", None)
+    h = hashlib.sha256(f"{_PACK_CACHE_FORMAT}\0{sys.version}\0{re2}\0".encode())
+    try:
+        if re2:
+            h.update(str(os.stat(re2).st_mtime_ns).encode())
+        for path in (
+            Path(__file__),
+            Path(regex_safety.__file__),
+            schema_dir() / SCHEMA_FILES["rule-pack"],
+        ):
+            h.update(path.read_bytes())
+    except (OSError, TypeError):
+        return ""
+    return h.hexdigest()
+
+
+def _pack_digest(text: str, *, is_json: bool, trusted: bool) -> str:
+    """The cache key of a pack's text, or "" when there is no checker fingerprint."""
+    fingerprint = _checker_fingerprint()
+    if not fingerprint:
+        return ""
+    limits = [MAX_PACK_BYTES, MAX_PACK_NODES, MAX_PACK_DEPTH, MAX_EXPANDED_PATTERN]
+    limits += [MAX_PACK_PATTERNS, MAX_REPORTED_ERRORS]
+    h = hashlib.sha256(f"{fingerprint}\0{is_json}\0{trusted}\0{limits}\0".encode())
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:32]
+
+
+def _load_cached_pack(digest: str) -> dict[str, Any] | None:
+    path = cache_dir() / f"pack-{digest}.json"
+    try:
+        stored = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(stored, dict) or stored.get("digest") != digest:
+        return None
+    data = stored.get("data")
+    return data if isinstance(data, dict) else None
+
+
+def _store_cached_pack(digest: str, data: dict[str, Any]) -> None:
+    folder = cache_dir()
+    with suppress(OSError, ValueError, TypeError, RecursionError):
+        payload = json.dumps({"digest": digest, "data": data}, ensure_ascii=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pack-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+            os.replace(tmp, folder / f"pack-{digest}.json")
+        finally:
+            with suppress(OSError):
+                os.unlink(tmp)
 
 
 def _expand(pattern: str, lexicons: dict[str, list[str]]) -> str:
@@ -353,7 +469,7 @@ def _semantic_errors(
     return errors
 
 
-def read_pack(path: Path) -> RawPack:
+def read_pack(path: Path, *, use_cache: bool = True) -> RawPack:
     """Read and validate a pack file (reading stops after ``MAX_PACK_BYTES``)."""
     try:
         with path.open("rb") as fh:
@@ -368,25 +484,107 @@ def read_pack(path: Path) -> RawPack:
         raise RulePackError(
             str(path), [f"cannot read: not UTF-8 text ({e.reason} at byte {e.start})"]
         ) from e
-    return parse_pack(text, str(path))
+    return parse_pack(text, str(path), use_cache=use_cache)
 
 
-def bundled_pack() -> RawPack:
+def bundled_pack(*, use_cache: bool = True) -> RawPack:
     """The rule pack that ships with claimtag (validated; its regex analysis is skipped:
     the test suite runs it and checks that every pattern runs on ``re``)."""
     res = resources.files("claimtag") / "rules" / BUNDLED_PACK
     text = res.read_text(encoding="utf-8")
-    return parse_pack(text, f"claimtag/rules/{BUNDLED_PACK}", trusted=True)
+    return parse_pack(text, f"claimtag/rules/{BUNDLED_PACK}", trusted=True, use_cache=use_cache)
+
+
+# "(?" that is not a non-capturing group or a look-around: inline flags, named groups,
+# conditionals, comments. A pattern without any compiles to ``flags | re.UNICODE`` and
+# joins into a union without error, which is what LazyRegex relies on.
+_NOT_PLAIN_GROUP = re.compile(r"\(\?(?![:=!]|<[=!])")
+
+
+class LazyRegex:
+    """An ``re`` pattern of the bundled pack, compiled when it is first searched.
+
+    Compiling the bundled pack's ~400 patterns with ``re`` costs a few tenths of a second;
+    Hyperscan finds the candidate rules, so a short text needs only a handful of them.
+    ``pattern`` and ``flags`` are those of the compiled pattern; with ``parts``, the pattern
+    is their :func:`~claimtag.regex_safety.compile_union`, compiled when first searched.
+    After the first search the methods are the compiled pattern's own.
+    """
+
+    def __init__(self, pattern: str, flags: int, parts: Sequence[LazyRegex] = ()) -> None:
+        self.pattern = pattern
+        self.flags = flags | re.UNICODE if not flags & re.ASCII else flags
+        self._compile_flags = flags
+        self._parts = tuple(parts)
+
+    @staticmethod
+    def plain(pattern: str) -> bool:
+        """True when ``pattern`` can be compiled lazily (no inline flags or named groups)."""
+        return _NOT_PLAIN_GROUP.search(pattern) is None
+
+    def compiled(self) -> Regex:
+        """The compiled pattern (compiled now if it was not yet)."""
+        compiled: Regex | None = self.__dict__.get("_compiled")
+        if compiled is None:
+            if self._parts:
+                compiled = compile_union(list(self._parts), self._compile_flags)
+                assert compiled is not None  # there are parts
+            else:
+                compiled = re.compile(self.pattern, self._compile_flags)
+            self.__dict__.update(
+                _compiled=compiled,
+                search=compiled.search,
+                finditer=compiled.finditer,
+                fullmatch=compiled.fullmatch,
+            )
+        return compiled
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> RegexMatch | None:
+        return self.compiled().search(string, pos, endpos)
+
+    def finditer(
+        self, string: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> Iterator[RegexMatch]:
+        return self.compiled().finditer(string, pos, endpos)
+
+    def fullmatch(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> RegexMatch | None:
+        return self.compiled().fullmatch(string, pos, endpos)
+
+    def __getattr__(self, name: str) -> Any:  # the rest of re.Pattern (match, groups, ...)
+        if name.startswith("__") or name in ("_compiled", "_parts", "_compile_flags"):
+            raise AttributeError(name)
+        return getattr(self.compiled(), name)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled uncompiled: worker processes too
+        return (LazyRegex, (self.pattern, self._compile_flags, self._parts))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LazyRegex):
+            return NotImplemented
+        return (self.pattern, self._compile_flags) == (other.pattern, other._compile_flags)
+
+    def __hash__(self) -> int:
+        return hash((self.pattern, self._compile_flags))
+
+    def __repr__(self) -> str:
+        return f"LazyRegex({self.pattern!r}, {self._compile_flags})"
 
 
 def _compile(pattern: str, flags: int, trusted: bool) -> Regex:
     """``pattern`` for its engine; the bundled pack's patterns skip the analysis (its
-    tests check that every one of them runs on ``re``)."""
-    return re.compile(pattern, flags) if trusted else compile_pattern(pattern, flags)
+    tests check that every one of them runs on ``re``) and, validated already, are
+    compiled when first used."""
+    if not trusted:
+        return compile_pattern(pattern, flags)
+    return LazyRegex(pattern, flags) if LazyRegex.plain(pattern) else re.compile(pattern, flags)
 
 
 def _union(parts: Iterable[Regex], flags: int) -> Regex | None:
-    return compile_union(list(parts), flags)
+    parts = list(parts)
+    if parts and all(isinstance(p, LazyRegex) for p in parts):
+        lazy = [p for p in parts if isinstance(p, LazyRegex)]
+        return LazyRegex("|".join(f"(?:{p.pattern})" for p in lazy), flags, lazy)
+    return compile_union(parts, flags)
 
 
 def compile_packs(packs: Sequence[RawPack]) -> RulePack:
@@ -450,9 +648,10 @@ def compile_packs(packs: Sequence[RawPack]) -> RulePack:
     # The prefilter only narrows the search (a superset), so case-insensitive for all; it
     # is compiled when first searched (only without Hyperscan).
     prefilter = LazyUnion([p for r in rules for p in r.patterns], re.IGNORECASE)
-    try:
-        negation_re = _union(negation, re.IGNORECASE)
-        hedging_re = _union(hedging, re.IGNORECASE)
+    try:  # compiled now: the cues are searched in most sentences with a claim, and the
+        # prefilter screens for them only when they are one ``re`` pattern
+        negation_re = compile_union(negation, re.IGNORECASE)
+        hedging_re = compile_union(hedging, re.IGNORECASE)
     except (UnsafePatternError, re.error, RecursionError) as e:
         raise RulePackError(version, [str(e) or type(e).__name__]) from e
     # A user pack may cover only some claim types; that is allowed.
@@ -477,14 +676,32 @@ def _linear_note(where: str, compiled: Regex) -> list[str]:
     return [f"{where} {shown!r}: {analyse(pattern, compiled.flags).hazard}"]
 
 
+# Packs compiled by load_rules in this process, by what they were compiled from: the CLI
+# checks the packs before a run starts, and the run loads them again.
+_COMPILED: dict[tuple[tuple[str, str, bool], ...], RulePack] = {}
+_MAX_COMPILED = 8
+
+
 def load_rules(extra: Sequence[Path] = (), *, replace: bool = False) -> RulePack:
-    """The bundled pack plus ``extra`` packs (or only ``extra`` when ``replace``), compiled."""
+    """The bundled pack plus ``extra`` packs (or only ``extra`` when ``replace``), compiled.
+
+    Loading the same pack texts again in one process returns the same (immutable) pack.
+    """
     packs = [read_pack(p) for p in extra]
     if not replace:
         packs.insert(0, bundled_pack())
     if not packs:
         raise RulePackError("(none)", ["--replace-rules needs at least one --rules file"])
-    return compile_packs(packs)
+    key = tuple((p.digest, p.source, p.trusted) for p in packs)
+    if not all(p.digest for p in packs):
+        return compile_packs(packs)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = compile_packs(packs)
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = compiled
+    return compiled
 
 
 @cache
