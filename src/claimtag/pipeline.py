@@ -237,6 +237,33 @@ def _timed(
         yield item
 
 
-def process_units(units: Sequence[Unit], ctx: RunContext) -> BatchResult:
-    """Read and process a batch of input units."""
-    return process_items((item for unit in units for item in read_unit(unit, ctx.options)), ctx)
+#: What a batch holds: units to read where the batch runs (``ingest.plan_inputs``), or
+#: documents and outcomes read already (``ingest.read_units``, in the run's process).
+BatchItem = Unit | Document | Outcome
+
+#: What an item of a batch counts for, besides its text: an outcome, a short document.
+ITEM_OVERHEAD_BYTES = 256
+
+
+def item_bytes(item: BatchItem) -> int:
+    """How much input ``item`` is, to cut batches of about equal work: the characters of a
+    document's text (a unit: its size in bytes) plus ``ITEM_OVERHEAD_BYTES``."""
+    if isinstance(item, Document):
+        return len(item.text) + ITEM_OVERHEAD_BYTES
+    if isinstance(item, Unit):
+        return item.size + ITEM_OVERHEAD_BYTES
+    return ITEM_OVERHEAD_BYTES
+
+
+def read_items(items: Iterable[BatchItem], options: InputOptions) -> Iterator[Document | Outcome]:
+    """The documents and outcomes of a batch: units are read, the rest passes through."""
+    for item in items:
+        if isinstance(item, Unit):
+            yield from read_unit(item, options)
+        else:
+            yield item
+
+
+def process_units(units: Sequence[BatchItem], ctx: RunContext) -> BatchResult:
+    """Read and process a batch: input units, or documents and outcomes read already."""
+    return process_items(read_items(units, ctx.options), ctx)
