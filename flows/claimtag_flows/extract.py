@@ -111,6 +111,8 @@ def extract_claims(
     id_column: str = "doc_id",
     text_column: str = "text",
     date_column: str | None = None,
+    home_column: str | None = None,
+    home: str | None = None,
     batch_mb: float = 8.0,
     run_id: str | None = None,
     reprocess: str = "changed",
@@ -134,6 +136,8 @@ def extract_claims(
         id_column=id_column,
         text_column=text_column,
         date_column=date_column,
+        home_column=home_column,
+        home=home,
         max_doc_chars=max_doc_chars,
         max_sentence_chars=max_sentence_chars,
     )

@@ -35,7 +35,7 @@ from typing import Any
 from claimtag.errors import ClaimtagError
 from claimtag.types import ActorMention
 
-__all__ = ["Actor", "ActorResolver", "ActorTableError", "actor_codes", "find_actors"]
+__all__ = ["Actor", "ActorResolver", "ActorTableError", "actor_codes", "find_actors", "year_of"]
 
 TABLE_FORMAT_VERSION = 1
 DEFAULT_TABLE_PATH = os.path.join(os.path.dirname(__file__), "data", "actors.json")
@@ -314,6 +314,19 @@ class ActorResolver:
     def codes(self, text: str, home: str | None = None, year: int | None = None) -> list[str]:
         """The sorted, unique codes of the actors in ``text`` (``home``, ``year``: ``find``)."""
         return sorted({mention.code for mention in self.find(text, home, year)})
+
+
+_YEAR = re.compile(r"\b(\d{4})\b")
+
+
+def year_of(value: object) -> int | None:
+    """The year in a date value (an int, "1987", "26-FEB-1987 15:01:01.79", "2024-05-01")."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    found = _YEAR.search(str(value))
+    return int(found.group(1)) if found else None
 
 
 @functools.cache

@@ -92,6 +92,7 @@ def _check_job_args(args: argparse.Namespace) -> None:
         raise InputError("--workers must be at least 1")
     if args.max_doc_chars < 1 or args.max_sentence_chars < 1:
         raise InputError("--max-doc-chars and --max-sentence-chars must be positive")
+    args.home = _home_code(args.home)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -114,6 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "id_column": args.id_column,
         "text_column": args.text_column,
         "date_column": args.date_column,
+        "home_column": args.home_column,
+        "home": args.home,
         "batch_mb": args.batch_mb,
         "reprocess": args.reprocess,
         "wait": args.wait,
@@ -134,6 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             id_column=args.id_column,
             text_column=args.text_column,
             date_column=args.date_column,
+            home_column=args.home_column,
+            home=args.home,
             max_doc_chars=args.max_doc_chars,
             max_sentence_chars=args.max_sentence_chars,
         )
@@ -294,6 +299,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "id_column": args.id_column,
         "text_column": args.text_column,
         "date_column": args.date_column,
+        "home_column": args.home_column,
+        "home": args.home,
         "reprocess": args.reprocess,
         "wait": args.wait,
         "batch_mb": args.batch_mb,
@@ -417,6 +424,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _home_code(code: str | None) -> str | None:
+    """``--home``: an actor code of the actor table, upper-cased."""
+    if code is None:
+        return None
+    from claimtag.actors import ActorResolver
+
+    known = ActorResolver.default().actors
+    if code.upper() not in known:
+        raise InputError(f"--home {code!r} is not an actor code (e.g. USA, GBR, JPN, EU)")
+    return code.upper()
+
+
 # --- parser -----------------------------------------------------------------------------------
 
 
@@ -427,7 +446,22 @@ def _job_args(p: argparse.ArgumentParser, *, wait_default: float) -> None:
     p.add_argument(
         "--date-column",
         default=None,
-        help="date column of table inputs (default: 'date' when present)",
+        help="date column of table inputs (default: 'date' when present); the year also "
+        "dates state names ('Moscow' in 1987 is the Soviet Union)",
+    )
+    p.add_argument(
+        "--home-column",
+        default=None,
+        metavar="COLUMN",
+        help="column of table inputs with each document's own state as an actor code (the "
+        "speaker's country): 'my delegation', 'our Government' then resolve to it",
+    )
+    p.add_argument(
+        "--home",
+        default=None,
+        metavar="CODE",
+        help="one actor code as every document's own state (e.g. USA for presidential "
+        "addresses); --home-column wins where it has a value",
     )
     p.add_argument(
         "--batch-mb", type=float, default=8.0, help="megabytes of input per batch task (default: 8)"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from claimtag import CLAIM_TYPES
+from claimtag.actors import year_of
 from claimtag.errors import InputError
 
 CORPUS_FILES = {
@@ -36,23 +37,12 @@ CORPUS_DATE: dict[str, str] = {
     "us_state_of_the_union": "year",
     "reuters21578": "date",
 }
-_YEAR = re.compile(r"\b(\d{4})\b")
 _WS = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
     """Collapse every run of whitespace to one space and strip."""
     return _WS.sub(" ", text).strip()
-
-
-def year_of(value: object) -> int | None:
-    """The year in a date value (an int, "1987", "26-FEB-1987 15:01:01.79", "2024-05-01")."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    found = _YEAR.search(str(value))
-    return int(found.group(1)) if found else None
 
 
 _Doc = tuple[str, str | None, int | None]

@@ -92,6 +92,10 @@ class InputOptions:
     id_column: str = "doc_id"
     text_column: str = "text"
     date_column: str | None = None  # None: use a column named "date" when there is one
+    #: The document's own state (see ``claimtag.actors``): a column of table inputs holding
+    #: an actor code per row (``home_column``), or one code for every document (``home``).
+    home_column: str | None = None
+    home: str | None = None
     stdin_format: Literal["auto", "text", "jsonl"] = "auto"
     #: A longer document is ``skipped`` (a file of more than 4 bytes per character
     #: allowed is skipped without being read).
@@ -622,6 +626,7 @@ def _make_doc(
     doc_date: Any,
     options: InputOptions,
     sha: str | None = None,
+    home: Any = None,
 ) -> Document | Outcome:
     sha = sha or sha256_text(text)
     if len(text) > options.max_doc_chars:
@@ -637,6 +642,10 @@ def _make_doc(
     meta: dict[str, str] = {}
     if warnings:
         meta["warnings"] = "\n".join(warnings)
+    if isinstance(home, str) and home.strip():
+        meta["home"] = clean_text(home.strip()).upper()[:32]
+    elif options.home:
+        meta["home"] = options.home
     parsed = parse_date(doc_date)
     if parsed:
         meta["date"] = parsed
@@ -775,7 +784,8 @@ def _row_doc(
         text = clean_text(text)
         warnings.append("lone surrogate code point(s) replaced with U+FFFD")
     date_col = options.date_column or "date"
-    return _make_doc(doc_id, text, source, warnings, row.get(date_col), options, sha)
+    home = row.get(options.home_column) if options.home_column else None
+    return _make_doc(doc_id, text, source, warnings, row.get(date_col), options, sha, home)
 
 
 # A row of a table file: (row key, where, position id, the parsed row or None, error or None).
@@ -948,6 +958,8 @@ def _parquet_rows(unit: Unit, options: InputOptions, *, ids_only: bool = False) 
         wanted = [options.id_column] if ids_only else [options.id_column, options.text_column]
         if date_col and not ids_only:
             wanted.append(date_col)
+        if options.home_column and not ids_only:
+            wanted.append(options.home_column)
         columns = [c for c in dict.fromkeys(wanted) if c in names]
         whole = unit.row_group is None
         groups = list(range(meta.num_row_groups)) if whole else [unit.row_group or 0]

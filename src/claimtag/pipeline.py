@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from claimtag.actors import ActorResolver
+from claimtag.actors import ActorResolver, year_of
 from claimtag.classify import classify_document
 from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Outcome, Unit, read_unit
@@ -130,11 +130,13 @@ def extract_records(
     found = classify_document(ctx.rules, doc.text, tagged)
     t2 = time.perf_counter()
     resolver = ActorResolver.default()
+    home = doc.metadata.get("home")
+    year = year_of(doc.metadata.get("date"))
     version = schema_version("claim")
     records = []
     for i in sorted(found):
         s = tagged[i]
-        actors = resolver.codes(doc.text[s.start : s.end])
+        actors = resolver.codes(doc.text[s.start : s.end], home, year)
         for claim in found[i]:
             records.append(
                 build_record(

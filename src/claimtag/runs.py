@@ -449,6 +449,8 @@ def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
             "id_column": ctx.options.id_column,
             "text_column": ctx.options.text_column,
             "date_column": ctx.options.date_column,
+            "home_column": ctx.options.home_column,
+            "home": ctx.options.home,
         },
         "versions": {
             "claimtag": __version__,
