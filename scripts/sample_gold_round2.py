@@ -18,6 +18,7 @@ split (no text).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
@@ -40,55 +41,50 @@ ROUND3_PER_CORPUS = {"un_general_debates": 420, "us_state_of_the_union": 340, "r
 ROUND4_PER_GROUP = {"econ": 130, "alliance": 100, "security": 70}
 
 
-def _round1_texts(corpus_dir: Path, name: str, table: list[dict[str, Any]]) -> set[str]:
-    """Normalised texts of every round-1 candidate of one corpus."""
-    by_id = {r["doc_id"]: r["text"] for r in table}
-    cands = Path("/tmp/_round1_candidates.jsonl")
-    if not cands.exists():
-        r1.main(["--corpus", str(corpus_dir), "--out", str(cands)])
-    seen: set[str] = set()
-    with cands.open(encoding="utf-8") as fh:
-        for line in fh:
-            c = json.loads(line)
-            if c["corpus"] == name:
-                seen.add(r1.norm(by_id[c["doc_id"]][c["start"] : c["end"]]))
-    return seen
-
-
-def sample(name: str, corpus_dir: Path, round_no: int = 2) -> list[dict[str, Any]]:
+@functools.cache
+def _corpus(name: str, corpus_dir: Path) -> tuple[dict[str, str], r1.Pool]:
+    """One corpus' texts by doc_id and its sentence pool, read and split once."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(corpus_dir / f"{name}.parquet", columns=["doc_id", "text"]).to_pylist()
     table.sort(key=lambda r: r["doc_id"])
-    seen = _round1_texts(corpus_dir, name, table)
     pool = r1.Pool([(r["doc_id"], r["text"]) for r in table], name == "reuters21578")
-    for earlier in range(2, round_no):  # earlier rounds are repeated so that they are excluded
-        sample(name, corpus_dir, earlier)
-        seen |= {r1.norm(t) for t in _ROUND_TEXTS[(earlier, name)]}
+    return {r["doc_id"]: r["text"] for r in table}, pool
+
+
+def _round1_texts(name: str, corpus_dir: Path) -> set[str]:
+    """Normalised texts of every round-1 candidate of one corpus (drawn again, in memory)."""
+    by_id, _pool = _corpus(name, corpus_dir)
+    rng = random.Random(f"{r1.SEED}:sample:{name}")
+    parts = r1.sample_corpus(name, corpus_dir, rng)
+    return {r1.norm(by_id[c["doc_id"]][c["start"] : c["end"]]) for part in parts for c in part}
+
+
+@functools.cache
+def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Round ``round_no``'s records of one corpus and their texts, drawn once per process."""
+    _by_id, pool = _corpus(name, corpus_dir)
+    seen = _round1_texts(name, corpus_dir)
+    for earlier in range(2, round_no):  # earlier rounds' sentences are excluded
+        seen |= {r1.norm(t) for t in _draw(name, corpus_dir, earlier)[1]}
     seed = f"{r1.SEED}:round{round_no}"
     rng = random.Random(f"{seed}:sample:{name}")
     cap = r1.DOC_CAP[name]
     counts: Counter[str] = Counter()
+    picks: list[tuple[str, tuple[str, int, int, str]]] = []
     if round_no == 4:
-        picks = []
         for group, k in ROUND4_PER_GROUP.items():
             pattern = r1.TOPUP_RE[group] if group in r1.TOPUP_RE else r1.SEED_RE[group]
             found = r1.draw(pool, k, rng, r1.TOPUP_DOC_CAP[name], counts, seen, pattern=pattern)
             picks += [(f"seed4-{group}", x) for x in found]
-        recs = r1._records(name, picks)
-        _ROUND_TEXTS[(round_no, name)] = [x[1][3] for x in picks]
-        for rec in recs:
-            rec["split"] = "dev4"
-        return recs
-    n = (PER_CORPUS if round_no == 2 else ROUND3_PER_CORPUS)[name]
-    n_random = n // 2
-    picks = [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
-    for group, k in zip(r1.SEED_GROUPS, r1.split_n(n - n_random, 3), strict=True):
-        picks += [
-            (f"seed-{group}", x) for x in r1.draw(pool, k, rng, cap, counts, seen, group=group)
-        ]
+    else:
+        n = (PER_CORPUS if round_no == 2 else ROUND3_PER_CORPUS)[name]
+        n_random = n // 2
+        picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
+        for group, k in zip(r1.SEED_GROUPS, r1.split_n(n - n_random, 3), strict=True):
+            found = r1.draw(pool, k, rng, cap, counts, seen, group=group)
+            picks += [(f"seed-{group}", x) for x in found]
     recs = r1._records(name, picks)
-    _ROUND_TEXTS[(round_no, name)] = [x[1][3] for x in picks]
     if round_no == 2:
         order = list(range(len(recs)))
         random.Random(f"{seed}:split:{name}").shuffle(order)
@@ -97,11 +93,13 @@ def sample(name: str, corpus_dir: Path, round_no: int = 2) -> list[dict[str, Any
             rec["split"] = "heldout2" if i in held else "dev2"
     else:
         for rec in recs:
-            rec["split"] = "dev3"
-    return recs
+            rec["split"] = f"dev{round_no}"
+    return recs, [x[1][3] for x in picks]
 
 
-_ROUND_TEXTS: dict[tuple[int, str], list[str]] = {}
+def sample(name: str, corpus_dir: Path, round_no: int = 2) -> list[dict[str, Any]]:
+    """The candidates of round ``round_no`` for one corpus (references and split, no text)."""
+    return [dict(r) for r in _draw(name, corpus_dir, round_no)[0]]
 
 
 def main(argv: list[str] | None = None) -> int:
