@@ -443,6 +443,17 @@ def build(
         context_references[str(code)] = [str(p).strip() for p in _as_list(patterns)]
         for pattern in context_references[str(code)]:
             re.compile(pattern)
+    group_references: list[dict[str, Any]] = []
+    for spec in curated.get("group_references") or []:
+        codes = sorted(_as_list(spec.get("codes")))
+        if not codes or any(code not in actors for code in codes):
+            raise BuildError(f"group_references: unknown or no codes in {spec}")
+        group: dict[str, Any] = {"codes": codes, "pattern": str(spec["pattern"]).strip()}
+        re.compile(group["pattern"])
+        for key in ("from", "to"):
+            if spec.get(key) is not None:
+                group[key] = int(spec[key])
+        group_references.append(group)
     eras: list[dict[str, Any]] = []
     for spec in curated.get("eras") or []:
         if spec["code"] not in actors or spec["as"] not in actors:
@@ -456,6 +467,7 @@ def build(
         "text_patterns": dict(sorted(text_patterns.items())),
         "home_references": home_references,
         "context_references": context_references,
+        "group_references": group_references,
         "eras": eras,
     }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()

@@ -138,6 +138,47 @@ CASES: list[tuple[str, list[str]]] = [
     ("First Union Corp of Georgia and Georgia Gulf Corp reported earnings.", []),
     ("Bashar al-Assad and Abdel Fattah el-Sisi met.", ["EGY", "SYR"]),
     ("Santiago and Lima agreed; San Jose, California, did not.", ["CHL", "PER"]),
+    # regional bodies, rounds and organs
+    ("The ADB and the Asian Development Bank are one lender.", ["ADB"]),
+    ("Fiji rejoined the Pacific Islands Forum; AOSIS welcomed it.", ["AOSIS", "FJI", "PIF"]),
+    ("The Uruguay round of the General Agreement on Trade and Tariffs.", ["GATT"]),
+    ("The Uruguay trade round and the Tokyo round ended.", []),
+    ("The Doha Round and the Millennium Round stalled.", ["WTO"]),
+    ("The African Union Peace and Security Council met.", ["AU"]),
+    ("The Security Council of the United Nations met.", ["UNSC"]),
+    ("Four UNMOT officers died; Mr. Annan protested.", ["UN"]),
+    ("The Manila Pact created SEATO.", ["SEATO"]),
+    ("The Southern Cone Common Market grew.", ["MERCOSUR"]),
+    ("The Atlantic alliance and the North Atlantic Treaty.", ["NATO"]),
+    ("The European Central Bank raised rates.", ["EU"]),
+    ("RSF fighters and Boko Haram gunmen attacked.", ["BOKO_HARAM", "RSF"]),
+    ("The Barbados Programme of Action and the Mauritius Strategy.", []),
+    # older names and spellings
+    ("The war between Chili and Peru; the Chilian Government.", ["CHL", "PER"]),
+    ("A vessel was sent to Haytian waters off Hayti.", ["HTI"]),
+    ("The Sublime Porte and Constantinople replied.", ["TUR"]),
+    ("New Granada and Prussia signed treaties.", ["COL", "DEU"]),
+    ("A treaty with the Austro-Hungarian Empire was ratified.", ["AUT"]),
+    ("The war in Viet-Nam continued.", ["VNM"]),
+    ("The United Arab Republic and the Khmer Republic.", ["EGY", "KHM"]),
+    ("The Salisbury regime defied the sanctions.", ["ZWE"]),
+    # adjectives, peoples, leaders, institutions
+    ("The Korean economy grew.", ["KOR"]),
+    ("Britons and Kosovar police were injured.", ["GBR", "XKX"]),
+    ("Hitler and Mussolini met.", ["DEU", "ITA"]),
+    ("Six years of papal mediation ended.", ["VAT"]),
+    ("The Nuclear Regulatory Commission and the State and Defense Departments.", ["USA"]),
+    # capitals that are only a venue, and other guards
+    ("Six nations meeting in Paris and a summit in Algiers agreed.", []),
+    ("The treaty signed at Manila and the U.S. Embassy in Moscow.", ["USA"]),
+    ("Officials in Seoul said Paris had agreed.", ["FRA", "KOR"]),
+    ("The declaration of the conference of Paris was signed.", []),
+    ("Lebanon's premier flew to the port of Tripoli.", ["LBN"]),
+    ("Tripoli rejected the plan.", ["LBY"]),
+    ("Mr. Nassir Abdulaziz Al-Nasser presided.", []),
+    ("ETA Systems Inc built the ETA 10.", []),
+    ("ETA claimed the bombing.", ["ETA"]),
+    ("Whitehall Corp won the contract.", []),
 ]
 
 
@@ -182,6 +223,13 @@ def test_every_code_is_a_described_actor(resolver: ActorResolver) -> None:
     assert resolver.actor("NATO").kind == "organisation"
     assert resolver.actor("VAT").kind == "observer"
     assert resolver.actor("XKX").kind == "non_member_state"
+
+
+def test_group_reference_with_unknown_code_is_a_named_error() -> None:
+    table = json.loads(TABLE.read_text(encoding="utf-8"))
+    table["group_references"] = [{"codes": ["USA", "XXX"], "pattern": "both"}]
+    with pytest.raises(ActorTableError, match="group_references"):
+        ActorResolver(table)
 
 
 def test_bad_table_is_a_named_error(tmp_path: Path) -> None:
@@ -348,6 +396,26 @@ def test_reuters_offsets_and_places(resolver: ActorResolver) -> None:
         ("The Fed and the SEC acted; MITI did not.", None, None, ["JPN", "USA"]),
         ("Houthi rebels and al-Shabaab fighters attacked.", None, None, ["AL_SHABAAB", "HOUTHIS"]),
         ("My delegation supports it.", "XXX", None, []),
+        # more home references (State of the Union usage)
+        ("In some sections of the Republic the nation prospered.", "USA", 1832, ["USA"]),
+        ("It is estimated by the Secretary that revenue will rise.", "USA", 1868, ["USA"]),
+        ("The Secretary-General reported.", "USA", 1990, ["UN"]),
+        ("I dispatched our Marine forces there.", "USA", 1928, ["USA"]),
+        ("Officers in both Army and Navy were promoted.", "USA", 1925, ["USA"]),
+        ("The General Government and the Executive disagreed.", "USA", 1889, ["USA"]),
+        # group references, some only in their era
+        ("The two super-Powers agreed.", None, 1987, ["SUN", "USA"]),
+        ("The two super-Powers agreed.", None, 2005, []),
+        ("The two super-Powers agreed.", None, None, []),
+        (
+            "The two Koreas met; the Baltic States joined.",
+            None,
+            None,
+            ["EST", "KOR", "LTU", "LVA", "PRK"],
+        ),
+        ("The Twelve and the Community agreed.", None, 1988, ["EC"]),
+        ("The Twelve and the Community agreed.", None, 2005, []),
+        ("The Community Development Block Grant grew.", None, 1981, []),
     ],
 )
 def test_home_year_and_context(

@@ -205,6 +205,23 @@ class ActorResolver:
             for code, patterns in sorted(context.items())
             if patterns
         )
+        groups: list[tuple[tuple[str, ...], re.Pattern[str], int | None, int | None]] = []
+        for spec in table.get("group_references") or []:
+            codes = tuple(str(c) for c in spec.get("codes") or ())
+            _require(
+                bool(codes) and all(c in self._actors for c in codes),
+                f"group_references: unknown or no codes in {spec!r}",
+            )
+            first, last = spec.get("from"), spec.get("to")
+            groups.append(
+                (
+                    codes,
+                    re.compile(str(spec["pattern"])),
+                    None if first is None else int(first),
+                    None if last is None else int(last),
+                )
+            )
+        self._groups = tuple(groups)
         self._eras: tuple[tuple[str, str, int, int], ...] = tuple(
             (str(e["code"]), str(e["as"]), int(e["from"]), int(e["to"]))
             for e in table.get("eras") or []
@@ -243,7 +260,9 @@ class ActorResolver:
         States in a State of the Union address), when known: expressions such as "my
         delegation" or "the Administration" then resolve to it. An unknown code is ignored.
         ``year`` is the document's year, when known: names of renamed states then resolve to
-        the state of that time ("Moscow" in 1987 is the Soviet Union).
+        the state of that time ("Moscow" in 1987 is the Soviet Union), and expressions for a
+        group of states that hold only in an era resolve ("the super-Powers" before 1992 are the
+        Soviet Union and the United States).
         """
         mentions = self._find_names(text)
         extra: list[ActorMention] = []
@@ -251,6 +270,15 @@ class ActorResolver:
             extra += [
                 ActorMention(code, m.start(), m.end(), m.group()) for m in pattern.finditer(text)
             ]
+        for codes, pattern, first, last in self._groups:
+            if (first is not None or last is not None) and (
+                year is None
+                or (first is not None and year < first)
+                or (last is not None and year >= last)
+            ):
+                continue
+            for m in pattern.finditer(text):
+                extra += [ActorMention(code, m.start(), m.end(), m.group()) for code in codes]
         if home is not None and self._home is not None and home in self._actors:
             extra += [
                 ActorMention(home, m.start(), m.end(), m.group()) for m in self._home.finditer(text)
