@@ -28,6 +28,8 @@ HELD = [
     "events2_heldout",
     "events3_heldout",
     "events4_heldout",
+    "heldout5",
+    "events5_heldout",
 ]
 GENRES = {
     "un_general_debates": "UN General Debates",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rounds 2-4 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3 and dev4.
+"""Rounds 2-5 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4 and heldout5.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -39,6 +39,10 @@ ROUND3_PER_CORPUS = {"un_general_debates": 420, "us_state_of_the_union": 340, "r
 # economic-leverage and alliance claims: per corpus, sentences matching round 1's narrower
 # top-up lists (economic pressure, alliances) and its broad security list.
 ROUND4_PER_GROUP = {"econ": 130, "alliance": 100, "security": 70}
+# Round 5 (heldout5) is a fresh held-out split drawn like round 2 (half random, half from the
+# broad seed lists) after the rule pack of rounds 1-4 was tuned: every sentence goes to
+# heldout5, and none of it is used to change the rules.
+ROUND5_PER_CORPUS = {"un_general_debates": 100, "us_state_of_the_union": 100, "reuters21578": 100}
 
 
 @functools.cache
@@ -78,7 +82,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             found = r1.draw(pool, k, rng, r1.TOPUP_DOC_CAP[name], counts, seen, pattern=pattern)
             picks += [(f"seed4-{group}", x) for x in found]
     else:
-        n = (PER_CORPUS if round_no == 2 else ROUND3_PER_CORPUS)[name]
+        n = {2: PER_CORPUS, 3: ROUND3_PER_CORPUS, 5: ROUND5_PER_CORPUS}[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
         for group, k in zip(r1.SEED_GROUPS, r1.split_n(n - n_random, 3), strict=True):
@@ -93,7 +97,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             rec["split"] = "heldout2" if i in held else "dev2"
     else:
         for rec in recs:
-            rec["split"] = f"dev{round_no}"
+            rec["split"] = "heldout5" if round_no == 5 else f"dev{round_no}"
     return recs, [x[1][3] for x in picks]
 
 
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=(2, 3, 4), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
