@@ -20,7 +20,17 @@ from claimtag.gold import load_gold
 from claimtag.rules import default_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = ["dev", "dev2", "dev3", "dev4", "events_dev", "events2_dev", "events3_dev", "events4_dev"]
+DEV = [
+    "dev",
+    "dev2",
+    "dev3",
+    "dev4",
+    "events_dev",
+    "events2_dev",
+    "events3_dev",
+    "events4_dev",
+    "events6_dev",
+]
 HELD = [
     "heldout",
     "heldout2",

@@ -38,6 +38,7 @@ DEV_FILES = [
     "events2_dev",
     "events3_dev",
     "events4_dev",
+    "events6_dev",
 ]
 
 
