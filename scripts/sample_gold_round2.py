@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rounds 2-5 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4 and heldout5.
+"""Rounds 2-6 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5, dev6.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -43,6 +43,8 @@ ROUND4_PER_GROUP = {"econ": 130, "alliance": 100, "security": 70}
 # broad seed lists) after the rule pack of rounds 1-4 was tuned: every sentence goes to
 # heldout5, and none of it is used to change the rules.
 ROUND5_PER_CORPUS = {"un_general_debates": 100, "us_state_of_the_union": 100, "reuters21578": 100}
+# Round 6 (dev6): more development sentences drawn the same way, excluding rounds 1-5.
+ROUND6_PER_CORPUS = {"un_general_debates": 150, "us_state_of_the_union": 150, "reuters21578": 150}
 
 
 @functools.cache
@@ -82,7 +84,12 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             found = r1.draw(pool, k, rng, r1.TOPUP_DOC_CAP[name], counts, seen, pattern=pattern)
             picks += [(f"seed4-{group}", x) for x in found]
     else:
-        n = {2: PER_CORPUS, 3: ROUND3_PER_CORPUS, 5: ROUND5_PER_CORPUS}[round_no][name]
+        n = {
+            2: PER_CORPUS,
+            3: ROUND3_PER_CORPUS,
+            5: ROUND5_PER_CORPUS,
+            6: ROUND6_PER_CORPUS,
+        }[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
         for group, k in zip(r1.SEED_GROUPS, r1.split_n(n - n_random, 3), strict=True):
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5, 6), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
