@@ -25,6 +25,7 @@ DEV = [
     "dev2",
     "dev3",
     "dev4",
+    "dev6",
     "events_dev",
     "events2_dev",
     "events3_dev",

@@ -34,6 +34,7 @@ DEV_FILES = [
     "dev2",
     "dev3",
     "dev4",
+    "dev6",
     "events_dev",
     "events2_dev",
     "events3_dev",
