@@ -125,3 +125,48 @@ rules:
 def test_unreadable_pack_is_a_rule_pack_error(tmp_path: Path) -> None:
     with pytest.raises(RulePackError, match="cannot read"):
         load_rules([tmp_path / "missing.yaml"])
+
+
+LEXICON_ENTRIES = [
+    "US",
+    "U\\.S\\.",
+    "United States",
+    "United Kingdom",
+    "UK",
+    "India(?:n)?",
+    "Kyrgyz\\w*",
+    "Côte d'Ivoire",
+    "Congo",
+    "Congo-Brazzaville",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("US", "US"),
+        ("U.S.", "U.S."),
+        ("UXS", None),
+        ("United States", "United States"),
+        ("United Kingdom", "United Kingdom"),
+        ("United Nations", None),
+        ("Indian", "Indian"),
+        ("Kyrgyzstan", "Kyrgyzstan"),
+        ("Côte d'Ivoire", "Côte d'Ivoire"),
+        ("Congo-Brazzaville", "Congo-Brazzaville"),
+        ("Congo", "Congo"),
+        ("uk", "uk"),
+    ],
+)
+def test_lexicon_as_prefix_tree_matches_what_the_flat_list_matches(
+    text: str, expected: str | None
+) -> None:
+    import re
+
+    from claimtag.rules import _alternation
+
+    tree = re.compile(_alternation(LEXICON_ENTRIES), re.IGNORECASE)
+    flat = re.compile("(?:" + "|".join(LEXICON_ENTRIES) + ")", re.IGNORECASE)
+    got = tree.fullmatch(text)
+    assert (got.group(0) if got else None) == expected
+    assert bool(flat.fullmatch(text)) == bool(got)

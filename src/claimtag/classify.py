@@ -57,7 +57,7 @@ def rule_matches(
                 )
     if not found:
         return []
-    if rule.require is not None and rule.require.search(sentence) is None:
+    if rule.require is not None and hint.require and rule.require.search(sentence) is None:
         return []
     if hint.exclude and rule.exclude is not None and rule.exclude.search(sentence) is not None:
         return []

@@ -83,11 +83,14 @@ class Hint(NamedTuple):
 
     ``patterns``: indexes of the rule's patterns that may match, ascending (None: try them
     all); ``exclude``: whether the rule's exclude patterns may match (False: no need to
-    look).
+    look); ``require``: whether the rule's require union still has to be searched (False:
+    the scan found it with an exact expression in an ASCII sentence, where Hyperscan and
+    ``re`` agree).
     """
 
     patterns: tuple[int, ...] | None
     exclude: bool
+    require: bool = True
 
 
 ALL = Hint(None, True)
@@ -380,6 +383,7 @@ class HyperscanPrefilter:
         unknown_context: set[tuple[int, int]],
         sentence_database: Any = None,
         screened_cues: frozenset[int] = frozenset(),
+        exact_require: frozenset[int] = frozenset(),
     ) -> None:
         self.hs = hs
         self.database = database
@@ -410,6 +414,9 @@ class HyperscanPrefilter:
                     ids.append(index * SLOT + slot)
         # HEDGING and/or NEGATION when the sentence database screens them
         self.screened_cues = screened_cues
+        # rules whose require union the sentence database holds exactly (no assertion
+        # dropped, no prefilter mode): found there, it need not be searched again
+        self.exact_require = exact_require
 
     def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - rebuilt per process
         raise TypeError("HyperscanPrefilter is per process; use prefilter_for(pack)")
@@ -468,12 +475,14 @@ class HyperscanPrefilter:
         no_controls = not any(b in data for b in _UNTRUSTED_BYTES)
         scan = self._sentence_scanner()
         require_id, exclude_id = self._require_id, self._exclude_id
+        exact_require = self.exact_require
         nothing: set[int] = set()
         out: Screened = {}
         for i in sorted(seen):
             s = sentences[i]
             part = data[starts[i] : ends[i]]
-            if len(part) == s.end - s.start:  # ASCII
+            ascii_part = len(part) == s.end - s.start
+            if ascii_part:
                 trusted = no_controls or not any(b in part for b in _UNTRUSTED_BYTES)
             else:
                 trusted = _UNTRUSTED.search(text, s.start, s.end) is None
@@ -495,6 +504,7 @@ class HyperscanPrefilter:
                 hints[rule] = Hint(
                     tuple(sorted(slots)) if len(slots) > 1 else tuple(slots),
                     veto is not None and (not trusted or veto == -1 or veto in found),
+                    not (trusted and ascii_part and rule in exact_require and need in found),
                 )
             if hints:
                 out[i] = (hints, cues)
@@ -583,6 +593,7 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
     sent: tuple[list[bytes], list[int], list[int]] = ([], [], [])
     always: set[int] = set()
     unknown: set[tuple[int, int]] = set()
+    exact_require: set[int] = set()
     for index, rule in enumerate(pack.rules):
         sources = [(slot, p) for slot, p in enumerate(rule.patterns)]
         sources += [(REQUIRE, rule.require)] if rule.require is not None else []
@@ -596,6 +607,12 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
                     unknown.add((index, slot))
                 continue
             rewritten, prefilter = expression
+            if (
+                slot == REQUIRE
+                and not prefilter
+                and drop_assertions(pattern.pattern) == pattern.pattern
+            ):
+                exact_require.add(index)
             flag = hs.HS_FLAG_UTF8
             if pattern.flags & re.IGNORECASE:
                 flag |= hs.HS_FLAG_CASELESS
@@ -638,8 +655,16 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
         )
     screened = {c[0] for c in cues} - failed
     unknown.update(divmod(ident, SLOT) for ident in failed - {HEDGING, HEDGING_ANY, NEGATION})
+    exact_require -= {index for index, slot in unknown if slot == REQUIRE}
     return HyperscanPrefilter(
-        pack, hs, database, sorted(always), unknown, sentence_database, frozenset(screened)
+        pack,
+        hs,
+        database,
+        sorted(always),
+        unknown,
+        sentence_database,
+        frozenset(screened),
+        frozenset(exact_require),
     )
 
 

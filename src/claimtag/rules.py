@@ -380,8 +380,42 @@ def _store_cached_pack(digest: str, data: dict[str, Any]) -> None:
                 os.unlink(tmp)
 
 
+# A lexicon entry that is a plain phrase (letters, digits, spaces, hyphens, apostrophes and
+# escaped dots): such entries are merged into one prefix tree when the lexicon is inserted,
+# which ``re`` searches several times faster than a flat alternation of hundreds of names.
+_LITERAL_ENTRY = re.compile(r"(?:[A-Za-z0-9 '’-]|\\\.)+")
+
+
+def _prefix_tree(words: Sequence[str]) -> str:
+    """One regex matching exactly ``words`` (plain phrases), branching on shared prefixes."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(node[ch]) for ch in sorted(node) if ch]
+        if not branches:
+            return ""
+        inner = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{inner})?" if "" in node else inner
+
+    return build(tree)
+
+
+def _alternation(entries: Sequence[str]) -> str:
+    """A lexicon as one group: regex entries as they are, plain phrases as a prefix tree."""
+    plain = [e.replace("\\.", ".") for e in entries if _LITERAL_ENTRY.fullmatch(e)]
+    parts = [e for e in entries if not _LITERAL_ENTRY.fullmatch(e)]
+    if plain:
+        parts.append(_prefix_tree(plain))
+    return "(?:" + "|".join(parts) + ")"
+
+
 def _expand(pattern: str, lexicons: dict[str, list[str]]) -> str:
-    return _LEXICON_REF.sub(lambda m: "(?:" + "|".join(lexicons[m.group(1)]) + ")", pattern)
+    return _LEXICON_REF.sub(lambda m: _alternation(lexicons[m.group(1)]), pattern)
 
 
 def _check_pattern(
