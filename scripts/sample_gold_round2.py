@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Rounds 2-6 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5, dev6.
+"""Rounds 2-6 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5
+and dev6.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
