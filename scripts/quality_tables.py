@@ -31,6 +31,7 @@ DEV = [
     "events3_dev",
     "events4_dev",
     "events6_dev",
+    "events7_dev",
 ]
 HELD = [
     "heldout",

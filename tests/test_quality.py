@@ -40,6 +40,7 @@ DEV_FILES = [
     "events3_dev",
     "events4_dev",
     "events6_dev",
+    "events7_dev",
 ]
 
 
