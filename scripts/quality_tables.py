@@ -20,29 +20,16 @@ from claimtag.gold import load_gold
 from claimtag.rules import default_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = [
-    "dev",
-    "dev2",
-    "dev3",
-    "dev4",
-    "dev6",
-    "events_dev",
-    "events2_dev",
-    "events3_dev",
-    "events4_dev",
-    "events6_dev",
-    "events7_dev",
-]
-HELD = [
-    "heldout",
-    "heldout2",
-    "events_heldout",
-    "events2_heldout",
-    "events3_heldout",
-    "events4_heldout",
-    "heldout5",
-    "events5_heldout",
-]
+
+
+def _split(name: str) -> list[str]:
+    """The gold files of one split, listed in ``gold/splits-<name>.txt`` (one per line)."""
+    text = (ROOT / "gold" / f"splits-{name}.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+DEV = _split("development")
+HELD = _split("heldout")
 GENRES = {
     "un_general_debates": "UN General Debates",
     "us_state_of_the_union": "State of the Union",

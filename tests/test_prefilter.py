@@ -73,9 +73,7 @@ def _sample_docs(corpus: Path, n: int) -> list[str]:
     return docs
 
 
-def test_same_claims_with_and_without_hyperscan(
-    corpus: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_same_claims_with_and_without_hyperscan(corpus: Path) -> None:
     pack = default_rules()
     fast = prefilter_for(pack)
     slow = RegexPrefilter(pack)
@@ -83,12 +81,8 @@ def test_same_claims_with_and_without_hyperscan(
     docs.append("Caf\u00e9\u00a0nuclear\u00a0weapons and \u2014 sanctions\u2026 \u201cwar\u201d.")
     for text in docs:
         sentences = split_sentences(text)
-        with monkeypatch.context() as m:
-            m.setattr("claimtag.classify.prefilter_for", lambda _p: fast)
-            got_fast = classify_document(pack, text, sentences)
-        with monkeypatch.context() as m:
-            m.setattr("claimtag.classify.prefilter_for", lambda _p: slow)
-            got_slow = classify_document(pack, text, sentences)
+        got_fast = classify_document(pack, text, sentences, fast)
+        got_slow = classify_document(pack, text, sentences, slow)
         assert got_fast == got_slow
 
 

@@ -188,17 +188,13 @@ def _spans(sentence: str, longest: int = 24) -> Iterator[tuple[int, int]]:
 
 @pytest.mark.parametrize("text", TRICKY, ids=range(len(TRICKY)))
 def test_same_claims_with_hyperscan_and_regex(
-    text: str, pack: RulePack, fast: HyperscanPrefilter, monkeypatch: pytest.MonkeyPatch
+    text: str, pack: RulePack, fast: HyperscanPrefilter
 ) -> None:
     slow = RegexPrefilter(pack)
     for doc in (text, f"Intro line here. {text} The war goes on.\n\n{text}"):
         sentences = split_sentences(doc)
-        with monkeypatch.context() as m:
-            m.setattr("claimtag.classify.prefilter_for", lambda _p: fast)
-            got_fast = classify_document(pack, doc, sentences)
-        with monkeypatch.context() as m:
-            m.setattr("claimtag.classify.prefilter_for", lambda _p: slow)
-            got_slow = classify_document(pack, doc, sentences)
+        got_fast = classify_document(pack, doc, sentences, fast)
+        got_slow = classify_document(pack, doc, sentences, slow)
         assert got_fast == got_slow
     # and against classify_sentence with no prefilter at all
     whole = classify_sentence(pack, text)
@@ -208,9 +204,7 @@ def test_same_claims_with_hyperscan_and_regex(
         and (sentences[0].start, sentences[0].end) == (0, len(text))
         and not is_non_assertive(text, 0, len(text))
     ):
-        with monkeypatch.context() as m:
-            m.setattr("claimtag.classify.prefilter_for", lambda _p: fast)
-            got = classify_document(pack, text, sentences)
+        got = classify_document(pack, text, sentences, fast)
         assert got.get(0, []) == whole
 
 

@@ -165,7 +165,7 @@ def test_lexicon_as_prefix_tree_matches_what_the_flat_list_matches(
 
     from claimtag.rules import _alternation
 
-    tree = re.compile(_alternation(LEXICON_ENTRIES), re.IGNORECASE)
+    tree = re.compile(_alternation(tuple(LEXICON_ENTRIES)), re.IGNORECASE)
     flat = re.compile("(?:" + "|".join(LEXICON_ENTRIES) + ")", re.IGNORECASE)
     got = tree.fullmatch(text)
     assert (got.group(0) if got else None) == expected

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from claimtag.prefilter import ALL, UNKNOWN_CUES, Cues, Hint, prefilter_for
+from claimtag.prefilter import ALL, UNKNOWN_CUES, Cues, Hint, Prefilter, prefilter_for
 from claimtag.rules import CompiledRule, RulePack
 from claimtag.types import Match, Sentence
 
@@ -257,14 +257,19 @@ def is_non_assertive(text: str, start: int, end: int) -> bool:
 
 
 def classify_document(
-    pack: RulePack, text: str, sentences: Sequence[Sentence]
+    pack: RulePack,
+    text: str,
+    sentences: Sequence[Sentence],
+    prefilter: Prefilter | None = None,
 ) -> dict[int, list[Claim]]:
     """Claims per sentence index, for the sentences of ``text`` that carry any.
 
-    Headings, bylines and links are not claims and are passed over.
+    Headings, bylines and links are not claims and are passed over. ``prefilter``: the
+    candidate scan to use (default: the pack's own, :func:`prefilter_for`).
     """
     out: dict[int, list[Claim]] = {}
-    for i, (candidates, cues) in prefilter_for(pack).screen(text, sentences).items():
+    scan = prefilter_for(pack) if prefilter is None else prefilter
+    for i, (candidates, cues) in scan.screen(text, sentences).items():
         s = sentences[i]
         if is_non_assertive(text, s.start, s.end):
             continue

@@ -320,8 +320,9 @@ def drop_assertions(pattern: str) -> str | None:
     return "".join(out)
 
 
-def _expression(pattern: str) -> tuple[str, bool] | None:
-    """The Hyperscan expression of a rule's ``pattern``, and whether it needs prefilter mode.
+def _expression(pattern: str) -> tuple[str, bool, bool] | None:
+    """The Hyperscan expression of a rule's ``pattern``, whether it needs prefilter mode,
+    and whether it is exact (no assertion was dropped: it matches where ``pattern`` does).
 
     Look-aheads are removed (a superset, whatever the text around); when that cannot be
     done, they are left to Hyperscan's prefilter mode.
@@ -329,11 +330,11 @@ def _expression(pattern: str) -> tuple[str, bool] | None:
     stripped = drop_assertions(pattern)
     if stripped is not None:
         rewritten = to_hyperscan(stripped)
-        return None if rewritten is None else (rewritten, False)
+        return None if rewritten is None else (rewritten, False, stripped == pattern)
     rewritten = to_hyperscan(pattern)
     if rewritten is None:
         return None
-    return rewritten, "(?=" in rewritten or "(?!" in rewritten
+    return rewritten, "(?=" in rewritten or "(?!" in rewritten, False
 
 
 def _cue_expression(cues: Regex | None) -> str | None:
@@ -606,12 +607,8 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
                 else:
                     unknown.add((index, slot))
                 continue
-            rewritten, prefilter = expression
-            if (
-                slot == REQUIRE
-                and not prefilter
-                and drop_assertions(pattern.pattern) == pattern.pattern
-            ):
+            rewritten, prefilter, exact = expression
+            if slot == REQUIRE and exact:
                 exact_require.add(index)
             flag = hs.HS_FLAG_UTF8
             if pattern.flags & re.IGNORECASE:
@@ -655,7 +652,6 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
         )
     screened = {c[0] for c in cues} - failed
     unknown.update(divmod(ident, SLOT) for ident in failed - {HEDGING, HEDGING_ANY, NEGATION})
-    exact_require -= {index for index, slot in unknown if slot == REQUIRE}
     return HyperscanPrefilter(
         pack,
         hs,

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -405,8 +405,11 @@ def _prefix_tree(words: Sequence[str]) -> str:
     return build(tree)
 
 
-def _alternation(entries: Sequence[str]) -> str:
-    """A lexicon as one group: regex entries as they are, plain phrases as a prefix tree."""
+@lru_cache(maxsize=256)
+def _alternation(entries: tuple[str, ...]) -> str:
+    """A lexicon as one group: regex entries as they are, plain phrases as a prefix tree.
+
+    Cached: a pack inserts the same lexicon into dozens of patterns."""
     plain = [e.replace("\\.", ".") for e in entries if _LITERAL_ENTRY.fullmatch(e)]
     parts = [e for e in entries if not _LITERAL_ENTRY.fullmatch(e)]
     if plain:
@@ -415,7 +418,7 @@ def _alternation(entries: Sequence[str]) -> str:
 
 
 def _expand(pattern: str, lexicons: dict[str, list[str]]) -> str:
-    return _LEXICON_REF.sub(lambda m: _alternation(lexicons[m.group(1)]), pattern)
+    return _LEXICON_REF.sub(lambda m: _alternation(tuple(lexicons[m.group(1)])), pattern)
 
 
 def _check_pattern(
