@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Rounds 2-6 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5
-and dev6.
+"""Rounds 2-7 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
+dev6 and dev7.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -46,6 +46,8 @@ ROUND4_PER_GROUP = {"econ": 130, "alliance": 100, "security": 70}
 ROUND5_PER_CORPUS = {"un_general_debates": 100, "us_state_of_the_union": 100, "reuters21578": 100}
 # Round 6 (dev6): more development sentences drawn the same way, excluding rounds 1-5.
 ROUND6_PER_CORPUS = {"un_general_debates": 150, "us_state_of_the_union": 150, "reuters21578": 150}
+# Round 7 (dev7): more development sentences drawn the same way, excluding rounds 1-6.
+ROUND7_PER_CORPUS = ROUND6_PER_CORPUS
 
 
 @functools.cache
@@ -90,6 +92,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             3: ROUND3_PER_CORPUS,
             5: ROUND5_PER_CORPUS,
             6: ROUND6_PER_CORPUS,
+            7: ROUND7_PER_CORPUS,
         }[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5, 6), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5, 6, 7), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
