@@ -35,6 +35,7 @@ from claimtag.prefilter import (
     Cues,
     HyperscanPrefilter,
     RegexPrefilter,
+    alternatives_of,
     drop_assertions,
     prefilter_for,
 )
@@ -366,3 +367,77 @@ def test_rejected_expressions_are_cached_with_the_database(
     assert failed_again == {1}
     assert again is not None
     assert prefilter._database(hyperscan, [b"b?"], [3], [0]) == (None, {3})
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"a|b", ["a", "b"]),
+        (r"(?:a|b)", ["a", "b"]),
+        (r"(?:x|(?:y|z))|w", ["x", "y", "z", "w"]),
+        (r"\b(?:a|b)\b", [r"\b(?:a|b)\b"]),  # not one group: kept whole
+        (r"(?:a|b)+", ["(?:a|b)+"]),
+        (r"(?:a)(?:b)", ["(?:a)(?:b)"]),
+        (r"[|]|[^]|]|\||x", ["[|]", "[^]|]", r"\|", "x"]),
+        (r"(?:a(?=b|c))|d", ["a(?=b|c)", "d"]),
+        (r"(?:a|b)|(?:a|c)", ["a", "b", "a", "c"]),
+    ],
+)
+def test_alternatives_of(pattern: str, expected: list[str]) -> None:
+    assert alternatives_of(pattern) == expected
+    union = re.compile("|".join(f"(?:{alt})" for alt in expected))
+    for text in ("a", "b", "c", "d", "x", "|", "ab", "]", "zz"):
+        assert bool(union.fullmatch(text)) == bool(re.fullmatch(pattern, text)), text
+
+
+SHARED_PACK = r"""
+name: shared
+version: 0.0.1
+description: Three rules whose requirements share alternatives.
+rules:
+  - id: s.one
+    claim_type: threat
+    weight: 0.8
+    patterns: ['\bmissiles?\b']
+    require: ['\b(?:Ruritania|Freedonia)\b|\bborder\b']
+    examples: {positive: ['Ruritania fired missiles.'], negative: ['Missiles.']}
+  - id: s.two
+    claim_type: alliance
+    weight: 0.8
+    patterns: ['\btreaty\b']
+    require: ['\b(?:Ruritania|Freedonia)\b|\bsummit\b']
+    examples: {positive: ['Freedonia signed the treaty.'], negative: ['A treaty.']}
+  - id: s.three
+    claim_type: economic_leverage
+    weight: 0.8
+    patterns: ['\bsanctions\b']
+    require: ['\bsummit\b']
+    exclude: ['\b(?:Ruritania|Freedonia)\b']
+    examples: {positive: ['Sanctions came up at the summit.'], negative: ['Sanctions.']}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "types"),
+    [
+        ("Ruritania fired missiles and signed the treaty.", {"threat", "alliance"}),
+        ("At the summit missiles were shown and a treaty signed.", {"alliance"}),
+        ("At the summit they spoke of sanctions.", {"economic_leverage"}),
+        ("At the summit Freedonia spoke of sanctions.", set()),
+        ("Missiles were fired at the border; a treaty was signed.", {"threat"}),
+        ("Missiles, a treaty and sanctions.", set()),
+    ],
+)
+def test_shared_alternatives_serve_every_union(text: str, types: set[str]) -> None:
+    pack = compile_packs([parse_pack(SHARED_PACK, "shared.yaml")])
+    fast = prefilter_for(pack)
+    assert isinstance(fast, HyperscanPrefilter)
+    # the state alternative is compiled once and answers for s.one, s.two and s.three
+    assert sorted(map(len, fast.owners), reverse=True)[0] == 3
+    sentences = split_sentences(text)
+
+    def types_with(prefilter: HyperscanPrefilter | RegexPrefilter) -> set[str]:
+        claims = classify_document(pack, text, sentences, prefilter=prefilter)
+        return {c.claim_type for found in claims.values() for c in found}
+
+    assert types_with(fast) == types_with(RegexPrefilter(pack)) == types

@@ -15,7 +15,9 @@ Two databases:
   hedging and negation cues, and is scanned over each candidate sentence alone (each
   require/exclude expression reports at most once per sentence). It says which rules'
   required context is absent, which exclusions need no search, where the first hedging
-  cue may start (if anywhere), and where negation cues may end.
+  cue may start (if anywhere), and where negation cues may end. The unions are split into
+  their alternatives, and an alternative several unions share (the state lexicon is in
+  many requirements) is compiled and scanned once for all of them.
 
 To keep the answer a superset, each pattern is rewritten for Hyperscan's UTF-8 mode,
 where ``\\w``, ``\\s`` and ``\\d`` are ASCII-only: they are widened to admit any
@@ -42,11 +44,12 @@ when a cue may end inside it (see :meth:`Cues.may_end_in`).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import tempfile
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -55,6 +58,7 @@ from claimtag.regex_safety import Regex
 from claimtag.rules import RulePack
 from claimtag.types import Sentence
 
+_LOG = logging.getLogger(__name__)
 _WIDE = r"\x{80}-\x{10FFFF}"
 # what Hyperscan's \s lacks of re's, in ASCII: re's \s also has \x1c-\x1f
 _WIDE_SPACE = r"\x1c-\x1f" + _WIDE
@@ -64,6 +68,9 @@ SLOT = 1024  # Hyperscan id = rule index * SLOT + slot
 REQUIRE, EXCLUDE = 1000, 1001  # slots of a rule's require and exclude unions
 HEDGING, NEGATION = 1 << 30, (1 << 30) + 1  # ids of the cue expressions
 HEDGING_ANY = (1 << 30) + 2  # the hedging cues when Hyperscan cannot give start offsets
+# ids from ALTERNATIVE on name one alternative of the require/exclude unions, shared by every
+# union that has it (the state lexicon is in many requirements; compiled once, not seven times)
+ALTERNATIVE = 1 << 29
 
 # Characters on which re and Hyperscan (UTF-8 mode, no UCP) may disagree: a non-ASCII
 # word character (re's \w and \b are Unicode, and IGNORECASE folds some onto ASCII
@@ -240,9 +247,10 @@ def to_hyperscan(pattern: str) -> str | None:
     return rewritten
 
 
-def _group_end(pattern: str, i: int) -> int | None:
-    """The index after the ``)`` closing the group opened at ``pattern[i]``, or None."""
-    depth, in_class = 0, False
+def _syntax(pattern: str, i: int = 0) -> Iterator[tuple[int, str]]:
+    """``(index, character)`` of the characters of ``pattern`` from ``i`` on that are
+    neither escaped nor inside a character class: where groups and alternatives are."""
+    in_class = False
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
@@ -258,17 +266,46 @@ def _group_end(pattern: str, i: int) -> int | None:
             if pattern[i : i + 1] == "]":
                 i += 1
             continue
-        elif c == "(":
+        else:
+            yield i, c
+        i += 1
+
+
+def _group_end(pattern: str, i: int) -> int | None:
+    """The index after the ``)`` closing the group opened at ``pattern[i]``, or None."""
+    depth = 0
+    for j, c in _syntax(pattern, i):
+        if c == "(":
             depth += 1
         elif c == ")":
             depth -= 1
             if depth == 0:
-                return i + 1
-        i += 1
+                return j + 1
     return None
 
 
 _QUANTIFIERS = ("*", "+", "?", "{")
+_LOOKAROUND = re.compile(r"\(\?<?[=!]")
+
+
+def alternatives_of(pattern: str) -> list[str]:
+    """The top-level alternatives of ``pattern``; an alternative that is one ``(?:...)``
+    group is split in turn. Their union matches where ``pattern`` does."""
+    parts: list[str] = []
+    depth, start = 0, 0
+    for i, c in _syntax(pattern):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    if len(parts) == 1:
+        whole = pattern.startswith("(?:") and _group_end(pattern, 0) == len(pattern)
+        return alternatives_of(pattern[3:-1]) if whole else parts
+    return [alt for part in parts for alt in alternatives_of(part)]
 
 
 def drop_assertions(pattern: str) -> str | None:
@@ -385,6 +422,7 @@ class HyperscanPrefilter:
         sentence_database: Any = None,
         screened_cues: frozenset[int] = frozenset(),
         exact_require: frozenset[int] = frozenset(),
+        owners: Sequence[tuple[int, ...]] = (),
     ) -> None:
         self.hs = hs
         self.database = database
@@ -418,6 +456,8 @@ class HyperscanPrefilter:
         # rules whose require union the sentence database holds exactly (no assertion
         # dropped, no prefilter mode): found there, it need not be searched again
         self.exact_require = exact_require
+        # per alternative id (less ALTERNATIVE), the require/exclude unions that contain it
+        self.owners = owners
 
     def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - rebuilt per process
         raise TypeError("HyperscanPrefilter is per process; use prefilter_for(pack)")
@@ -531,15 +571,18 @@ class HyperscanPrefilter:
         found: set[int] = set()
         starts: list[int] = []
         ends: list[int] = []
-        add, add_start, add_end = found.add, starts.append, ends.append
+        owners = self.owners
+        add, update, add_start, add_end = found.add, found.update, starts.append, ends.append
 
         def on_match(ident: int, start: int, end: int, _flags: int, _ctx: object) -> None:
             if ident == NEGATION:
                 add_end(end)
             elif ident == HEDGING:
                 add_start(start)
-            else:
+            elif ident >= HEDGING:
                 add(ident)
+            else:
+                update(owners[ident - ALTERNATIVE])
 
         def scan(sentence: bytes, n_chars: int) -> tuple[set[int], Cues]:
             found.clear()
@@ -595,6 +638,8 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
     always: set[int] = set()
     unknown: set[tuple[int, int]] = set()
     exact_require: set[int] = set()
+    alternatives: dict[tuple[bytes, int], int] = {}  # (alternative, flags) -> its number
+    owners: list[list[int]] = []  # per alternative, the unions that have it
     for index, rule in enumerate(pack.rules):
         sources = [(slot, p) for slot, p in enumerate(rule.patterns)]
         sources += [(REQUIRE, rule.require)] if rule.require is not None else []
@@ -615,12 +660,27 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
                 flag |= hs.HS_FLAG_CASELESS
             if prefilter:
                 flag |= hs.HS_FLAG_PREFILTER  # assertions left: Hyperscan matches a superset
-            target = doc
-            if slot >= REQUIRE:  # presence in the sentence is all that counts
-                target, flag = sent, flag | hs.HS_FLAG_SINGLEMATCH
-            target[0].append(rewritten.encode())
-            target[1].append(index * SLOT + slot)
-            target[2].append(flag)
+            if slot < REQUIRE:
+                doc[0].append(rewritten.encode())
+                doc[1].append(index * SLOT + slot)
+                doc[2].append(flag)
+                continue
+            # a require/exclude union: presence in the sentence is all that counts, so each
+            # alternative is scanned once for all the unions that contain it
+            for alternative in alternatives_of(rewritten):
+                alt_flag = flag | hs.HS_FLAG_SINGLEMATCH
+                if not _LOOKAROUND.search(alternative):
+                    alt_flag &= ~hs.HS_FLAG_PREFILTER
+                key = (alternative.encode(), alt_flag)
+                number = alternatives.get(key)
+                if number is None:
+                    number = alternatives[key] = len(owners)
+                    owners.append([])
+                    sent[0].append(key[0])
+                    sent[1].append(ALTERNATIVE + number)
+                    sent[2].append(alt_flag)
+                if index * SLOT + slot not in owners[number]:
+                    owners[number].append(index * SLOT + slot)
     cues: list[tuple[int, bytes, int]] = []
     for ident, regex, extra in (
         (HEDGING, pack.hedging, hs.HS_FLAG_SOM_LEFTMOST),  # every start offset
@@ -651,7 +711,12 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
             sent[2] + [c[2] for c in cues],
         )
     screened = {c[0] for c in cues} - failed
-    unknown.update(divmod(ident, SLOT) for ident in failed - {HEDGING, HEDGING_ANY, NEGATION})
+    unknown.update(
+        divmod(union, SLOT)
+        for ident in failed
+        if ident < HEDGING
+        for union in owners[ident - ALTERNATIVE]
+    )
     return HyperscanPrefilter(
         pack,
         hs,
@@ -661,6 +726,7 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
         sentence_database,
         frozenset(screened),
         frozenset(exact_require),
+        tuple(tuple(unions) for unions in owners),
     )
 
 
@@ -694,8 +760,13 @@ def _compile_database(
     try:
         database.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=flags)
         return database, set()
-    except hs.error:
-        pass
+    except hs.error as error:
+        _LOG.warning(
+            "Hyperscan rejected the %d expressions together (%s); compiling them one at a "
+            "time, which takes much longer (scripts/hyperscan_costs.py names the costly ones)",
+            len(exprs),
+            error,
+        )
     keep_e, keep_i, keep_f, failed = [], [], [], set()
     for e, i, f in zip(exprs, ids, flags, strict=True):
         for extra in (0, hs.HS_FLAG_PREFILTER):
