@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Rounds 2-7 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
-dev6 and dev7.
+"""Rounds 2-8 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
+dev6, dev7 and dev8.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -48,6 +48,9 @@ ROUND5_PER_CORPUS = {"un_general_debates": 100, "us_state_of_the_union": 100, "r
 ROUND6_PER_CORPUS = {"un_general_debates": 150, "us_state_of_the_union": 150, "reuters21578": 150}
 # Round 7 (dev7): more development sentences drawn the same way, excluding rounds 1-6.
 ROUND7_PER_CORPUS = ROUND6_PER_CORPUS
+# Round 8 (dev8) is drawn like round 4, from the topical word lists only, excluding rounds 1-7:
+# random sentences hold few alliance and economic-leverage claims.
+ROUND8_PER_GROUP = {"econ": 70, "alliance": 60, "security": 30}
 
 
 @functools.cache
@@ -81,11 +84,12 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
     cap = r1.DOC_CAP[name]
     counts: Counter[str] = Counter()
     picks: list[tuple[str, tuple[str, int, int, str]]] = []
-    if round_no == 4:
-        for group, k in ROUND4_PER_GROUP.items():
+    if round_no in (4, 8):
+        per_group = ROUND4_PER_GROUP if round_no == 4 else ROUND8_PER_GROUP
+        for group, k in per_group.items():
             pattern = r1.TOPUP_RE[group] if group in r1.TOPUP_RE else r1.SEED_RE[group]
             found = r1.draw(pool, k, rng, r1.TOPUP_DOC_CAP[name], counts, seen, pattern=pattern)
-            picks += [(f"seed4-{group}", x) for x in found]
+            picks += [(f"seed{round_no}-{group}", x) for x in found]
     else:
         n = {
             2: PER_CORPUS,
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5, 6, 7), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5, 6, 7, 8), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
