@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Rounds 2-8 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
-dev6, dev7 and dev8.
+"""Rounds 2-9 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
+dev6, dev7, dev8 and dev9.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -51,6 +51,9 @@ ROUND7_PER_CORPUS = ROUND6_PER_CORPUS
 # Round 8 (dev8) is drawn like round 4, from the topical word lists only, excluding rounds 1-7:
 # random sentences hold few alliance and economic-leverage claims.
 ROUND8_PER_GROUP = {"econ": 70, "alliance": 60, "security": 30}
+# Round 9 (dev9): drawn like rounds 5-7 (half random, half from the broad seed lists),
+# excluding rounds 1-8.
+ROUND9_PER_CORPUS = ROUND6_PER_CORPUS
 
 
 @functools.cache
@@ -97,6 +100,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             5: ROUND5_PER_CORPUS,
             6: ROUND6_PER_CORPUS,
             7: ROUND7_PER_CORPUS,
+            9: ROUND9_PER_CORPUS,
         }[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5, 6, 7, 8), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5, 6, 7, 8, 9), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
