@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Rounds 2-9 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
-dev6, dev7, dev8 and dev9.
+"""Rounds 2-10 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
+dev6, dev7, dev8, dev9 and heldout10.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -54,6 +54,9 @@ ROUND8_PER_GROUP = {"econ": 70, "alliance": 60, "security": 30}
 # Round 9 (dev9): drawn like rounds 5-7 (half random, half from the broad seed lists),
 # excluding rounds 1-8.
 ROUND9_PER_CORPUS = ROUND6_PER_CORPUS
+# Round 10 (heldout10): a fresh held-out split drawn like round 5 after core@1.5.0 was
+# written, excluding rounds 1-9; none of it is used to change the rules.
+ROUND10_PER_CORPUS = ROUND5_PER_CORPUS
 
 
 @functools.cache
@@ -101,6 +104,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             6: ROUND6_PER_CORPUS,
             7: ROUND7_PER_CORPUS,
             9: ROUND9_PER_CORPUS,
+            10: ROUND10_PER_CORPUS,
         }[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
@@ -116,7 +120,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             rec["split"] = "heldout2" if i in held else "dev2"
     else:
         for rec in recs:
-            rec["split"] = "heldout5" if round_no == 5 else f"dev{round_no}"
+            rec["split"] = f"heldout{round_no}" if round_no in (5, 10) else f"dev{round_no}"
     return recs, [x[1][3] for x in picks]
 
 
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=(2, 3, 4, 5, 6, 7, 8, 9), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=range(2, 11), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
