@@ -348,15 +348,18 @@ def test_ascii_classes_agree_with_hyperscan() -> None:
 
 
 def test_rejected_expressions_are_cached_with_the_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from claimtag import prefilter
 
     monkeypatch.setenv("CLAIMTAG_CACHE_DIR", str(tmp_path))
     exprs, ids, flags = [b"war", b"a?"], [0, 1], [0, 0]  # "a?" matches the empty string
-    database, failed = prefilter._database(hyperscan, exprs, ids, flags)
+    with caplog.at_level("WARNING", logger="claimtag.prefilter"):
+        database, failed = prefilter._database(hyperscan, exprs, ids, flags)
     assert failed == {1}
     assert database is not None
+    # the slow one-at-a-time fallback is named in the log
+    assert any("one at a time" in r.getMessage() for r in caplog.records)
     assert prefilter._database(hyperscan, [b"b?"], [3], [0]) == (None, {3})
 
     def no_compile(*_args: object) -> None:
