@@ -38,10 +38,24 @@ GENRES = {
 }
 
 
+# Written sets made in blocks of one style each: (file prefix, first id, last id, genre).
+WRITTEN_BLOCKS = [
+    ("events11", 121, 180, "analysis prose (written)"),
+    ("events11", 181, 220, "newswire style (written)"),
+    ("events11", 221, 260, "State of the Union style (written)"),
+    ("events11", 261, 300, "UN General Debate style (written)"),
+]
+
+
 def _genre(item: dict[str, Any]) -> str:
     if item.get("corpus") in GENRES:
         return GENRES[item["corpus"]]
-    return "analysis prose (written)" if str(item["id"]).startswith("analysis") else "event news"
+    ident = str(item["id"])
+    prefix, _, number = ident.partition("-")
+    for name, first, last, genre in WRITTEN_BLOCKS:
+        if prefix == name and number.isdigit() and first <= int(number) <= last:
+            return genre
+    return "analysis prose (written)" if ident.startswith("analysis") else "event news"
 
 
 def _row(name: str, n: int, r: dict[str, Any]) -> str:
