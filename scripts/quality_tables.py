@@ -44,6 +44,14 @@ WRITTEN_BLOCKS = [
     ("events11", 181, 220, "newswire style (written)"),
     ("events11", 221, 260, "State of the Union style (written)"),
     ("events11", 261, 300, "UN General Debate style (written)"),
+    ("events12", 101, 180, "analysis prose (written)"),
+    ("events12", 181, 220, "newswire style (written)"),
+    ("events12", 221, 260, "State of the Union style (written)"),
+    ("events12", 261, 300, "UN General Debate style (written)"),
+    ("events13", 121, 180, "analysis prose (written)"),
+    ("events13", 181, 220, "newswire style (written)"),
+    ("events13", 221, 260, "State of the Union style (written)"),
+    ("events13", 261, 300, "UN General Debate style (written)"),
 ]
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Rounds 2-10 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
-dev6, dev7, dev8, dev9 and heldout10.
+"""Rounds 2-12 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
+dev6, dev7, dev8, dev9, heldout10, dev11 and heldout12.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -57,6 +57,12 @@ ROUND9_PER_CORPUS = ROUND6_PER_CORPUS
 # Round 10 (heldout10): a fresh held-out split drawn like round 5 after core@1.5.0 was
 # written, excluding rounds 1-9; none of it is used to change the rules.
 ROUND10_PER_CORPUS = ROUND5_PER_CORPUS
+# Round 11 (dev11) is drawn like round 8, from the topical word lists only, excluding rounds
+# 1-10.
+ROUND11_PER_GROUP = ROUND8_PER_GROUP
+# Round 12 (heldout12): a fresh held-out split drawn like round 5 after core@1.6.0 was
+# written, excluding rounds 1-11; none of it is used to change the rules.
+ROUND12_PER_CORPUS = ROUND5_PER_CORPUS
 
 
 @functools.cache
@@ -90,8 +96,8 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
     cap = r1.DOC_CAP[name]
     counts: Counter[str] = Counter()
     picks: list[tuple[str, tuple[str, int, int, str]]] = []
-    if round_no in (4, 8):
-        per_group = ROUND4_PER_GROUP if round_no == 4 else ROUND8_PER_GROUP
+    if round_no in (4, 8, 11):
+        per_group = {4: ROUND4_PER_GROUP, 8: ROUND8_PER_GROUP, 11: ROUND11_PER_GROUP}[round_no]
         for group, k in per_group.items():
             pattern = r1.TOPUP_RE[group] if group in r1.TOPUP_RE else r1.SEED_RE[group]
             found = r1.draw(pool, k, rng, r1.TOPUP_DOC_CAP[name], counts, seen, pattern=pattern)
@@ -105,6 +111,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             7: ROUND7_PER_CORPUS,
             9: ROUND9_PER_CORPUS,
             10: ROUND10_PER_CORPUS,
+            12: ROUND12_PER_CORPUS,
         }[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
@@ -120,7 +127,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             rec["split"] = "heldout2" if i in held else "dev2"
     else:
         for rec in recs:
-            rec["split"] = f"heldout{round_no}" if round_no in (5, 10) else f"dev{round_no}"
+            rec["split"] = f"heldout{round_no}" if round_no in (5, 10, 12) else f"dev{round_no}"
     return recs, [x[1][3] for x in picks]
 
 
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=range(2, 11), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=range(2, 13), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
