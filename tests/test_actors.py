@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
-from claimtag.actors import ActorResolver, ActorTableError, actor_codes, find_actors
+from claimtag.actors import (
+    ActorResolver,
+    ActorTableError,
+    actor_codes,
+    find_actors,
+    year_in_text,
+)
 from claimtag.types import ActorMention
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -381,6 +387,21 @@ def test_reuters_offsets_and_places(resolver: ActorResolver) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "year"),
+    [
+        ("Tito broke with Moscow in June 1948.", 1948),
+        ("From 1945 to 2022 the border held.", 2022),
+        ("It cost $1990 and weighed 1,990 tonnes.", None),
+        ("Output rose 1990.5 tonnes.", None),
+        ("In 1750 and 2150 nothing happened.", None),
+        ("No year here.", None),
+    ],
+)
+def test_year_in_text(text: str, year: int | None) -> None:
+    assert year_in_text(text) == year
+
+
+@pytest.mark.parametrize(
     ("text", "home", "year", "codes"),
     [
         ("My delegation supports the proposal.", "BOL", None, ["BOL"]),
@@ -420,6 +441,12 @@ def test_reuters_offsets_and_places(resolver: ActorResolver) -> None:
         ("The Twelve and the Community agreed.", None, 1988, ["EC"]),
         ("The Twelve and the Community agreed.", None, 2005, []),
         ("The Community Development Block Grant grew.", None, 1981, []),
+        # no document year: the latest year the sentence names dates it
+        ("Yugoslavia broke with Moscow in June 1948.", None, None, ["SUN", "YUG"]),
+        ("Moscow annexed Crimea in 2014, 23 years after 1991.", None, None, ["RUS"]),
+        ("Moscow paid 1,948 dlrs a tonne.", None, None, ["RUS"]),
+        ("Moscow signed in 1975.", None, 2015, ["RUS"]),
+        ("In 1988 the Twelve and the Community agreed.", None, None, ["EC"]),
     ],
 )
 def test_home_year_and_context(

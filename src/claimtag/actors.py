@@ -35,7 +35,15 @@ from typing import Any
 from claimtag.errors import ClaimtagError
 from claimtag.types import ActorMention
 
-__all__ = ["Actor", "ActorResolver", "ActorTableError", "actor_codes", "find_actors", "year_of"]
+__all__ = [
+    "Actor",
+    "ActorResolver",
+    "ActorTableError",
+    "actor_codes",
+    "find_actors",
+    "year_in_text",
+    "year_of",
+]
 
 TABLE_FORMAT_VERSION = 1
 DEFAULT_TABLE_PATH = os.path.join(os.path.dirname(__file__), "data", "actors.json")
@@ -262,8 +270,12 @@ class ActorResolver:
         ``year`` is the document's year, when known: names of renamed states then resolve to
         the state of that time ("Moscow" in 1987 is the Soviet Union), and expressions for a
         group of states that hold only in an era resolve ("the super-Powers" before 1992 are the
-        Soviet Union and the United States).
+        Soviet Union and the United States). When ``year`` is not known, the latest year the
+        text itself names dates it ("Moscow broke with Belgrade in June 1948" is the Soviet
+        Union), since news and analysis sentences often carry their own date.
         """
+        if year is None:
+            year = year_in_text(text)
         mentions = self._find_names(text)
         extra: list[ActorMention] = []
         for code, pattern in self._context:
@@ -345,6 +357,17 @@ class ActorResolver:
 
 
 _YEAR = re.compile(r"\b(\d{4})\b")
+
+
+# A calendar year written in running text: 1800-2099, not part of a larger number, a sum of
+# money ("$1990") or a range of figures ("1,990", "1990.5").
+_YEAR_IN_TEXT = re.compile(r"(?<![\d$£€.,])\b(1[89]\d\d|20\d\d)\b(?![.,]\d)")
+
+
+def year_in_text(text: str) -> int | None:
+    """The latest calendar year (1800-2099) that ``text`` names, or None."""
+    years = [int(m.group(1)) for m in _YEAR_IN_TEXT.finditer(text)]
+    return max(years) if years else None
 
 
 def year_of(value: object) -> int | None:
