@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from pathlib import Path
@@ -10,7 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from claimtag.classify import classify_document
-from claimtag.prefilter import HyperscanPrefilter, RegexPrefilter, prefilter_for, to_hyperscan
+from claimtag.prefilter import (
+    HyperscanPrefilter,
+    RegexPrefilter,
+    _compile,
+    prefilter_for,
+    to_hyperscan,
+)
 from claimtag.rules import default_rules
 from claimtag.segment import split_sentences
 
@@ -58,6 +65,21 @@ def test_default_pack_compiles_to_hyperscan() -> None:
     pre = prefilter_for(default_rules())
     assert isinstance(pre, HyperscanPrefilter)
     assert pre.always == []
+
+
+@pytest.mark.slow
+def test_default_pack_compiles_in_one_hyperscan_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pattern Hyperscan rejects makes the whole database fail, and the prefilter then
+    compiles every expression alone, which takes minutes on a new machine. The bundled pack
+    must compile in one go (compiled here with an empty cache, so nothing is reused)."""
+    monkeypatch.setenv("CLAIMTAG_CACHE_DIR", str(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="claimtag.prefilter"):
+        pre = _compile(default_rules())
+    assert isinstance(pre, HyperscanPrefilter)
+    assert pre.always == []
+    assert not [r.getMessage() for r in caplog.records if "one at a" in r.getMessage()]
 
 
 def _sample_docs(corpus: Path, n: int) -> list[str]:
