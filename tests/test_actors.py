@@ -428,6 +428,8 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("I dispatched our Marine forces there.", "USA", 1928, ["USA"]),
         ("Officers in both Army and Navy were promoted.", "USA", 1925, ["USA"]),
         ("The General Government and the Executive disagreed.", "USA", 1889, ["USA"]),
+        ("The Department of War reported and the Postmaster General agreed.", "USA", 1880, ["USA"]),
+        ("The Department of War reported.", None, 1880, []),
         # group references, some only in their era
         ("The two super-Powers agreed.", None, 1987, ["SUN", "USA"]),
         ("The two super-Powers agreed.", None, 2005, []),
