@@ -234,6 +234,7 @@ class ActorResolver:
             (str(e["code"]), str(e["as"]), int(e["from"]), int(e["to"]))
             for e in table.get("eras") or []
         )
+        self._era_codes = frozenset(code for code, _as, _start, _stop in self._eras)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> ActorResolver:
@@ -274,8 +275,13 @@ class ActorResolver:
         text itself names dates it ("Moscow broke with Belgrade in June 1948" is the Soviet
         Union), since news and analysis sentences often carry their own date.
         """
-        if year is None:
-            year = year_in_text(text)
+        dated: list[int | None] = [year] if year is not None else []
+
+        def the_year() -> int | None:  # the text's own year is looked for only when needed
+            if not dated:
+                dated.append(year_in_text(text))
+            return dated[0]
+
         mentions = self._find_names(text)
         extra: list[ActorMention] = []
         for code, pattern in self._context:
@@ -283,12 +289,14 @@ class ActorResolver:
                 ActorMention(code, m.start(), m.end(), m.group()) for m in pattern.finditer(text)
             ]
         for codes, pattern, first, last in self._groups:
-            if (first is not None or last is not None) and (
-                year is None
-                or (first is not None and year < first)
-                or (last is not None and year >= last)
-            ):
-                continue
+            if first is not None or last is not None:
+                when = the_year() if pattern.search(text) else None
+                if (
+                    when is None
+                    or (first is not None and when < first)
+                    or (last is not None and when >= last)
+                ):
+                    continue
             for m in pattern.finditer(text):
                 extra += [ActorMention(code, m.start(), m.end(), m.group()) for code in codes]
         if home is not None and self._home is not None and home in self._actors:
@@ -300,9 +308,10 @@ class ActorResolver:
                 m for m in extra if not any(x.start < m.end and m.start < x.end for x in mentions)
             ]
             mentions = sorted(mentions + extra, key=lambda x: (x.start, x.end))
-        if year is not None and self._eras:
+        if self._eras and any(m.code in self._era_codes for m in mentions):
+            when = the_year()
             for code, as_code, start, stop in self._eras:
-                if start <= year < stop:
+                if when is not None and start <= when < stop:
                     mentions = [m._replace(code=as_code) if m.code == code else m for m in mentions]
         return mentions
 
