@@ -38,20 +38,13 @@ GENRES = {
 }
 
 
-# Written sets made in blocks of one style each: (file prefix, first id, last id, genre).
-WRITTEN_BLOCKS = [
-    ("events11", 121, 180, "analysis prose (written)"),
-    ("events11", 181, 220, "newswire style (written)"),
-    ("events11", 221, 260, "State of the Union style (written)"),
-    ("events11", 261, 300, "UN General Debate style (written)"),
-    ("events12", 101, 180, "analysis prose (written)"),
-    ("events12", 181, 220, "newswire style (written)"),
-    ("events12", 221, 260, "State of the Union style (written)"),
-    ("events12", 261, 300, "UN General Debate style (written)"),
-    ("events13", 121, 180, "analysis prose (written)"),
-    ("events13", 181, 220, "newswire style (written)"),
-    ("events13", 221, 260, "State of the Union style (written)"),
-    ("events13", 261, 300, "UN General Debate style (written)"),
+# Written sets made in blocks of one style each: the first id of each set's analysis block,
+# then the newswire, State of the Union and UN blocks that every set shares.
+WRITTEN_ANALYSIS_FROM = {"events11": 121, "events12": 101, "events13": 121}
+WRITTEN_STYLE_BLOCKS = [
+    (181, 220, "newswire style (written)"),
+    (221, 260, "State of the Union style (written)"),
+    (261, 300, "UN General Debate style (written)"),
 ]
 
 
@@ -60,9 +53,11 @@ def _genre(item: dict[str, Any]) -> str:
         return GENRES[item["corpus"]]
     ident = str(item["id"])
     prefix, _, number = ident.partition("-")
-    for name, first, last, genre in WRITTEN_BLOCKS:
-        if prefix == name and number.isdigit() and first <= int(number) <= last:
-            return genre
+    if prefix in WRITTEN_ANALYSIS_FROM and number.isdigit():
+        blocks = [(WRITTEN_ANALYSIS_FROM[prefix], 180, "analysis prose (written)")]
+        for first, last, genre in blocks + WRITTEN_STYLE_BLOCKS:
+            if first <= int(number) <= last:
+                return genre
     return "analysis prose (written)" if ident.startswith("analysis") else "event news"
 
 

@@ -60,8 +60,8 @@ ROUND10_PER_CORPUS = ROUND5_PER_CORPUS
 # Round 11 (dev11) is drawn like round 8, from the topical word lists only, excluding rounds
 # 1-10.
 ROUND11_PER_GROUP = ROUND8_PER_GROUP
-# Round 12 (heldout12): a fresh held-out split drawn like round 5 after core@1.6.0 was
-# written, excluding rounds 1-11; none of it is used to change the rules.
+# Round 12 (heldout12): a fresh held-out split drawn like round 5 at the same time as round
+# 11, excluding rounds 1-11; none of it is used to change the rules.
 ROUND12_PER_CORPUS = ROUND5_PER_CORPUS
 
 

@@ -289,15 +289,16 @@ class ActorResolver:
                 ActorMention(code, m.start(), m.end(), m.group()) for m in pattern.finditer(text)
             ]
         for codes, pattern, first, last in self._groups:
-            if first is not None or last is not None:
-                when = the_year() if pattern.search(text) else None
+            found = list(pattern.finditer(text))
+            if found and (first is not None or last is not None):
+                when = the_year()
                 if (
                     when is None
                     or (first is not None and when < first)
                     or (last is not None and when >= last)
                 ):
                     continue
-            for m in pattern.finditer(text):
+            for m in found:
                 extra += [ActorMention(code, m.start(), m.end(), m.group()) for code in codes]
         if home is not None and self._home is not None and home in self._actors:
             extra += [
