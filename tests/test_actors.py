@@ -185,6 +185,17 @@ CASES: list[tuple[str, list[str]]] = [
     ("ETA Systems Inc built the ETA 10.", []),
     ("ETA claimed the bombing.", ["ETA"]),
     ("Whitehall Corp won the contract.", []),
+    # organisations added with core@1.7.0's gold round; the Paris Club is no longer Paris
+    ("The Paris Club agreed to reschedule Zambia's debt.", ["PARIS_CLUB", "ZMB"]),
+    ("The Contadora Group and the League of Nations are both named.", ["CONTADORA_GROUP", "LEAGUE_OF_NATIONS"]),
+    ("SWAPO, the PKK and the Tamil Tigers were listed.", ["LTTE", "PKK", "SWAPO"]),
+    ("FAO and WFP data were cited by UNCTAD.", ["FAO", "UNCTAD", "WFP"]),
+    ("SADC and the East African Community met in Arusha.", ["EAC", "SADC"]),
+    # a capital's short form, and US-only institutions in text with no known home
+    ("Delhi said no.", ["IND"]),
+    ("The Peace Corps now has volunteers in forty countries.", ["USA"]),
+    ("The Postmaster General and the Navy Department reported.", ["USA"]),
+    ("The Seventh Fleet patrolled the strait.", ["USA"]),
 ]
 
 
@@ -412,6 +423,10 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("Moscow signed the accord.", None, 1987, ["SUN"]),
         ("Moscow signed the accord.", None, 2015, ["RUS"]),
         ("Moscow signed the accord.", None, 1850, ["RUS"]),
+        # undated, but the sentence names the Soviet Union itself: Moscow is of its time
+        ("The Soviet Union must pay the price Moscow chose.", None, None, ["SUN"]),
+        ("The Soviet Union and Russia are named in 2005.", None, None, ["RUS", "SUN"]),
+        ("Moscow signed the accord.", None, None, ["RUS"]),
         ("Our Organization must uphold the Charter.", None, None, ["UN"]),
         ("The Charter of the OAS binds its members.", None, None, ["OAS"]),
         ("We welcome resolution 50/78 and thank the Secretariat.", None, None, ["UN"]),

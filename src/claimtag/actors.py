@@ -312,7 +312,11 @@ class ActorResolver:
         if self._eras and any(m.code in self._era_codes for m in mentions):
             when = the_year()
             for code, as_code, start, stop in self._eras:
-                if when is not None and start <= when < stop:
+                # with no date at all, a sentence that names the old state itself is of its
+                # time: "the Soviet Union ... the price Moscow must pay" is one actor, SUN
+                if (when is not None and start <= when < stop) or (
+                    when is None and any(m.code == as_code for m in mentions)
+                ):
                     mentions = [m._replace(code=as_code) if m.code == code else m for m in mentions]
         return mentions
 
