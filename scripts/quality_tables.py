@@ -40,7 +40,13 @@ GENRES = {
 
 # Written sets made in blocks of one style each: the first id of each set's analysis block,
 # then the newswire, State of the Union and UN blocks that every set shares.
-WRITTEN_ANALYSIS_FROM = {"events11": 121, "events12": 101, "events13": 121}
+WRITTEN_ANALYSIS_FROM = {
+    "events11": 121,
+    "events12": 101,
+    "events13": 121,
+    "events15": 121,
+    "events18": 121,
+}
 WRITTEN_STYLE_BLOCKS = [
     (181, 220, "newswire style (written)"),
     (221, 260, "State of the Union style (written)"),

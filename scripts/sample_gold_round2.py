@@ -63,6 +63,9 @@ ROUND11_PER_GROUP = ROUND8_PER_GROUP
 # Round 12 (heldout12): a fresh held-out split drawn like round 5 at the same time as round
 # 11, excluding rounds 1-11; none of it is used to change the rules.
 ROUND12_PER_CORPUS = ROUND5_PER_CORPUS
+# Round 13 (dev13) is drawn like round 11, from the topical word lists only, excluding rounds
+# 1-12, after core@1.7.0's first cut.
+ROUND13_PER_GROUP = ROUND8_PER_GROUP
 
 
 @functools.cache
@@ -96,8 +99,13 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
     cap = r1.DOC_CAP[name]
     counts: Counter[str] = Counter()
     picks: list[tuple[str, tuple[str, int, int, str]]] = []
-    if round_no in (4, 8, 11):
-        per_group = {4: ROUND4_PER_GROUP, 8: ROUND8_PER_GROUP, 11: ROUND11_PER_GROUP}[round_no]
+    if round_no in (4, 8, 11, 13):
+        per_group = {
+            4: ROUND4_PER_GROUP,
+            8: ROUND8_PER_GROUP,
+            11: ROUND11_PER_GROUP,
+            13: ROUND13_PER_GROUP,
+        }[round_no]
         for group, k in per_group.items():
             pattern = r1.TOPUP_RE[group] if group in r1.TOPUP_RE else r1.SEED_RE[group]
             found = r1.draw(pool, k, rng, r1.TOPUP_DOC_CAP[name], counts, seen, pattern=pattern)
@@ -142,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=range(2, 13), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=range(2, 14), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
