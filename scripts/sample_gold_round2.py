@@ -66,6 +66,9 @@ ROUND12_PER_CORPUS = ROUND5_PER_CORPUS
 # Round 13 (dev13) is drawn like round 11, from the topical word lists only, excluding rounds
 # 1-12, after core@1.7.0's first cut.
 ROUND13_PER_GROUP = ROUND8_PER_GROUP
+# Round 14 (dev14): more development sentences drawn like rounds 6, 7 and 9 (half random,
+# half from the broad seed lists), excluding rounds 1-13, after core@1.7.0.
+ROUND14_PER_CORPUS = ROUND6_PER_CORPUS
 
 
 @functools.cache
@@ -120,6 +123,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             9: ROUND9_PER_CORPUS,
             10: ROUND10_PER_CORPUS,
             12: ROUND12_PER_CORPUS,
+            14: ROUND14_PER_CORPUS,
         }[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
@@ -150,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=range(2, 14), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=range(2, 15), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
