@@ -192,6 +192,9 @@ CASES: list[tuple[str, list[str]]] = [
     ("FAO and WFP data were cited by UNCTAD.", ["FAO", "UNCTAD", "WFP"]),
     ("SADC and the East African Community met in Arusha.", ["EAC", "SADC"]),
     ("The Rio Group and Renamo were named.", ["RENAMO", "RIO_GROUP"]),
+    # gold round 14
+    ("Kenya ratified the AfCFTA in 2018.", ["AFCFTA", "KEN"]),
+    ("The African Continental Free Trade Area opened for trading.", ["AFCFTA"]),
     # a capital's short form, and US-only institutions in text with no known home
     ("Delhi said no.", ["IND"]),
     ("The Peace Corps now has volunteers in forty countries.", ["USA"]),
