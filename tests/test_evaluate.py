@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from claimtag.classify import classify_sentence, is_non_assertive
 from claimtag.cli import main
 from claimtag.errors import InputError
-from claimtag.evaluate import Prediction, predict_baseline, reliability, score_labels
+from claimtag.evaluate import Prediction, predict, predict_baseline, reliability, score_labels
 from claimtag.gold import load_gold, normalise
+from claimtag.rules import default_rules
 
 GOLD = [
     {"id": "1", "text": "a", "labels": ["threat"]},
@@ -51,9 +53,6 @@ def test_per_type_scores() -> None:
 
 
 def test_reliability_buckets_count_claims() -> None:
-    from claimtag.classify import classify_sentence
-    from claimtag.rules import default_rules
-
     gold = [{"id": "x", "text": "Troops invaded the town.", "labels": ["threat"]}]
     claims = tuple(classify_sentence(default_rules(), gold[0]["text"]))
     rows = reliability(gold, [Prediction(frozenset({"threat"}), claims)])
@@ -174,3 +173,24 @@ def test_gold_references_carry_home_and_year(tmp_path: Path) -> None:
     assert 1790 <= sotu["year"] <= 2030
     assert "home" not in reuters
     assert reuters["year"] == 1987
+
+
+def _example_sentences() -> list[str]:
+    pack = default_rules()
+    return sorted({t for r in pack.rules for t in (*r.positive, *r.negative)})
+
+
+def test_predict_through_the_prefilter_equals_trying_every_rule() -> None:
+    """``predict`` tries only the prefilter's candidate rules, as a run does; on every example
+    sentence of the bundled pack (positives and negatives) that must change nothing: the same
+    claims, rules, matched text, confidence, negation and hedging as trying all rules."""
+    pack = default_rules()
+    texts = _example_sentences()
+    assert len(texts) > 800
+    every_rule = {
+        t: () if is_non_assertive(t, 0, len(t)) else tuple(classify_sentence(pack, t))
+        for t in texts
+    }
+    differ = [t for t in texts if predict(pack, t).claims != every_rule[t]]
+    assert differ == []
+    assert sum(bool(predict(pack, t).claims) for t in texts) > 400

@@ -21,7 +21,9 @@ import yaml
 from claimtag import CLAIM_TYPES
 from claimtag.actors import ActorResolver
 from claimtag.classify import Claim, classify_sentence, is_non_assertive
+from claimtag.prefilter import Prefilter, prefilter_for
 from claimtag.rules import RulePack
+from claimtag.types import Sentence
 
 BUCKETS = ((0.0, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.0001))
 
@@ -41,16 +43,22 @@ def predict(
     resolver: ActorResolver | None = None,
     home: str | None = None,
     year: int | None = None,
+    prefilter: Prefilter | None = None,
 ) -> Prediction:
     """The rules' claims for one gold sentence, classified as a whole, as a run would.
 
     Like a run, it passes over non-assertive lines (a heading: a short line without
-    sentence punctuation; bylines; links).
+    sentence punctuation; bylines; links), and it tries only the rules the pack's prefilter
+    names as candidates (``prefilter``; default: the pack's own, :func:`prefilter_for`),
+    which gives the same claims as trying every rule, in a fraction of the time.
     """
-    if is_non_assertive(text, 0, len(text)):
-        claims: tuple[Claim, ...] = ()
-    else:
-        claims = tuple(classify_sentence(rules, text))
+    claims: tuple[Claim, ...] = ()
+    if text and not is_non_assertive(text, 0, len(text)):
+        scan = prefilter_for(rules) if prefilter is None else prefilter
+        screened = scan.screen(text, [Sentence(0, 0, 0, len(text))]).get(0)
+        if screened is not None:
+            candidates, cues = screened
+            claims = tuple(classify_sentence(rules, text, 0, candidates, cues))
     actors = tuple((resolver or ActorResolver.default()).codes(text, home, year))
     return Prediction(frozenset(c.claim_type for c in claims), claims, actors)
 
@@ -303,10 +311,18 @@ def rule_report(
 # --- the whole evaluation ------------------------------------------------------------------
 
 
-def evaluate(rules: RulePack, gold: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Every figure of ``claimtag evaluate`` as one JSON-able dict."""
+def evaluate(
+    rules: RulePack, gold: Sequence[Mapping[str, Any]], prefilter: Prefilter | None = None
+) -> dict[str, Any]:
+    """Every figure of ``claimtag evaluate`` as one JSON-able dict.
+
+    ``prefilter``: the candidate scan :func:`predict` uses (default: the pack's own).
+    """
     resolver = ActorResolver.default()
-    predictions = [predict(rules, g["text"], resolver, g.get("home"), g.get("year")) for g in gold]
+    scan = prefilter_for(rules) if prefilter is None else prefilter
+    predictions = [
+        predict(rules, g["text"], resolver, g.get("home"), g.get("year"), scan) for g in gold
+    ]
     baseline = [predict_baseline(g["text"]) for g in gold]
     scores = score_labels(gold, predictions)
     base_scores = score_labels(gold, baseline)
