@@ -11,9 +11,23 @@ import pytest
 from claimtag.classify import classify_sentence, is_non_assertive
 from claimtag.cli import main
 from claimtag.errors import InputError
-from claimtag.evaluate import Prediction, predict, predict_baseline, reliability, score_labels
+from claimtag.evaluate import (
+    Prediction,
+    default_prefilter,
+    evaluate,
+    predict,
+    predict_baseline,
+    reliability,
+    score_labels,
+)
 from claimtag.gold import load_gold, normalise
-from claimtag.rules import default_rules
+from claimtag.prefilter import (
+    HyperscanPrefilter,
+    RegexPrefilter,
+    prefilter_for,
+    prefilter_if_ready,
+)
+from claimtag.rules import compile_packs, default_rules, parse_pack
 
 GOLD = [
     {"id": "1", "text": "a", "labels": ["threat"]},
@@ -180,17 +194,51 @@ def _example_sentences() -> list[str]:
     return sorted({t for r in pack.rules for t in (*r.positive, *r.negative)})
 
 
-def test_predict_through_the_prefilter_equals_trying_every_rule() -> None:
+@pytest.mark.parametrize("scan", ["hyperscan", "re"])
+def test_predict_through_the_prefilter_equals_trying_every_rule(scan: str) -> None:
     """``predict`` tries only the prefilter's candidate rules, as a run does; on every example
     sentence of the bundled pack (positives and negatives) that must change nothing: the same
     claims, rules, matched text, confidence, negation and hedging as trying all rules."""
     pack = default_rules()
+    prefilter = prefilter_for(pack) if scan == "hyperscan" else RegexPrefilter(pack)
     texts = _example_sentences()
     assert len(texts) > 800
     every_rule = {
         t: () if is_non_assertive(t, 0, len(t)) else tuple(classify_sentence(pack, t))
         for t in texts
     }
-    differ = [t for t in texts if predict(pack, t).claims != every_rule[t]]
+    differ = [t for t in texts if predict(pack, t, prefilter=prefilter).claims != every_rule[t]]
     assert differ == []
-    assert sum(bool(predict(pack, t).claims) for t in texts) > 400
+    assert sum(bool(every_rule[t]) for t in texts) > 400
+
+
+TINY_PACK = """
+name: tiny
+version: 0.0.1
+rules:
+  - id: t.war
+    claim_type: threat
+    patterns: ["\\\\bwar\\\\b"]
+    weight: 0.7
+    examples: {positive: ["The war went on."], negative: ["Peace at last."]}
+"""
+
+
+def test_evaluation_never_waits_for_a_compile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pack with no compiled prefilter on this machine is evaluated through ``re`` (same
+    claims); once a run has compiled and cached it, evaluation picks the cached one up."""
+    monkeypatch.setenv("CLAIMTAG_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("CLAIMTAG_PREFILTER", raising=False)
+    gold = [{"id": "1", "text": "The war in the east went on.", "labels": ["threat"]}]
+    fresh = compile_packs([parse_pack(TINY_PACK, "tiny.yaml")])
+    assert prefilter_if_ready(fresh) is None
+    assert isinstance(default_prefilter(fresh), RegexPrefilter)
+    assert evaluate(fresh, gold)["rules"]["per_type"]["threat"]["tp"] == 1
+    assert list(tmp_path.glob("hs-*")) == []  # no Hyperscan database was compiled
+    assert isinstance(prefilter_for(fresh), HyperscanPrefilter)  # a run compiles and caches
+    assert list(tmp_path.glob("hs-*.db"))
+    again = compile_packs([parse_pack(TINY_PACK, "tiny.yaml")])  # a new process, in effect
+    assert isinstance(default_prefilter(again), HyperscanPrefilter)
+    assert evaluate(again, gold)["rules"]["per_type"]["threat"]["tp"] == 1

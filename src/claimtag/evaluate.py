@@ -21,7 +21,7 @@ import yaml
 from claimtag import CLAIM_TYPES
 from claimtag.actors import ActorResolver
 from claimtag.classify import Claim, classify_sentence, is_non_assertive
-from claimtag.prefilter import Prefilter, prefilter_for
+from claimtag.prefilter import Prefilter, RegexPrefilter, prefilter_if_ready
 from claimtag.rules import RulePack
 from claimtag.types import Sentence
 
@@ -48,19 +48,34 @@ def predict(
     """The rules' claims for one gold sentence, classified as a whole, as a run would.
 
     Like a run, it passes over non-assertive lines (a heading: a short line without
-    sentence punctuation; bylines; links), and it tries only the rules the pack's prefilter
-    names as candidates (``prefilter``; default: the pack's own, :func:`prefilter_for`),
-    which gives the same claims as trying every rule, in a fraction of the time.
+    sentence punctuation; bylines; links), and it tries only the rules the prefilter names
+    as candidates, which gives the same claims as trying every rule (``prefilter``; default:
+    :func:`default_prefilter`).
     """
     claims: tuple[Claim, ...] = ()
     if text and not is_non_assertive(text, 0, len(text)):
-        scan = prefilter_for(rules) if prefilter is None else prefilter
+        scan = default_prefilter(rules) if prefilter is None else prefilter
         screened = scan.screen(text, [Sentence(0, 0, 0, len(text))]).get(0)
         if screened is not None:
             candidates, cues = screened
             claims = tuple(classify_sentence(rules, text, 0, candidates, cues))
     actors = tuple((resolver or ActorResolver.default()).codes(text, home, year))
     return Prediction(frozenset(c.claim_type for c in claims), claims, actors)
+
+
+def default_prefilter(rules: RulePack) -> Prefilter:
+    """The pack's Hyperscan prefilter when it is ready (built, or cached by an earlier run),
+    else the ``re`` fallback: evaluating a pack being edited never waits for a compile.
+    Both give the same claims; Hyperscan makes evaluation about eight times faster. Chosen
+    once per pack object."""
+    entry = _DEFAULT_PREFILTER.get(id(rules))
+    if entry is None or entry[0] is not rules:
+        entry = (rules, prefilter_if_ready(rules) or RegexPrefilter(rules))
+        _DEFAULT_PREFILTER[id(rules)] = entry
+    return entry[1]
+
+
+_DEFAULT_PREFILTER: dict[int, tuple[RulePack, Prefilter]] = {}
 
 
 @cache
@@ -316,10 +331,11 @@ def evaluate(
 ) -> dict[str, Any]:
     """Every figure of ``claimtag evaluate`` as one JSON-able dict.
 
-    ``prefilter``: the candidate scan :func:`predict` uses (default: the pack's own).
+    ``prefilter``: the candidate scan :func:`predict` uses (default:
+    :func:`default_prefilter`).
     """
     resolver = ActorResolver.default()
-    scan = prefilter_for(rules) if prefilter is None else prefilter
+    scan = default_prefilter(rules) if prefilter is None else prefilter
     predictions = [
         predict(rules, g["text"], resolver, g.get("home"), g.get("year"), scan) for g in gold
     ]

@@ -628,7 +628,13 @@ def _cache_dir() -> Path | None:
     return Path(root) if root else None
 
 
-def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
+class _NotCached(Exception):
+    """A database is not in the cache, and the caller asked not to compile it."""
+
+
+def _compile(
+    pack: RulePack, *, compile_missing: bool = True
+) -> RegexPrefilter | HyperscanPrefilter:
     try:
         import hyperscan as hs
     except ImportError:
@@ -689,13 +695,14 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
         cue = _cue_expression(regex)
         if cue is not None:
             cues.append((ident, cue.encode(), hs.HS_FLAG_UTF8 | hs.HS_FLAG_CASELESS | extra))
-    database, failed = _database(hs, *doc)
+    database, failed = _database(hs, *doc, compile_missing=compile_missing)
     always.update(ident // SLOT for ident in failed)
     sentence_database, failed = _database(
         hs,
         sent[0] + [c[1] for c in cues],
         sent[1] + [c[0] for c in cues],
         sent[2] + [c[2] for c in cues],
+        compile_missing=compile_missing,
     )
     if HEDGING in failed:  # no start offsets (SOM): whether there is a cue at all will do
         cues = [
@@ -709,6 +716,7 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
             sent[0] + [c[1] for c in cues],
             sent[1] + [c[0] for c in cues],
             sent[2] + [c[2] for c in cues],
+            compile_missing=compile_missing,
         )
     screened = {c[0] for c in cues} - failed
     unknown.update(
@@ -731,11 +739,12 @@ def _compile(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
 
 
 def _database(
-    hs: Any, exprs: list[bytes], ids: list[int], flags: list[int]
+    hs: Any, exprs: list[bytes], ids: list[int], flags: list[int], *, compile_missing: bool = True
 ) -> tuple[Any, set[int]]:
     """The database of ``exprs`` and the ids Hyperscan rejected, from the cache or compiled.
 
-    The database is None when there is nothing to scan.
+    The database is None when there is nothing to scan. ``compile_missing=False``: raise
+    :class:`_NotCached` instead of compiling a database the cache does not hold.
     """
     if not exprs:
         return None, set()
@@ -745,6 +754,8 @@ def _database(
     cached = _load_cached(hs, key)
     if cached is not None:
         return cached
+    if not compile_missing:
+        raise _NotCached(key)
     database, failed = _compile_database(hs, exprs, ids, flags)
     if len(failed) == len(exprs):
         database = None
@@ -838,6 +849,26 @@ def prefilter_for(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
     return entry[1]
 
 
+def prefilter_if_ready(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter | None:
+    """The prefilter of ``pack`` if it costs no compile, else None.
+
+    Ready means built in this process, or held in the on-disk cache (a run of the pack on
+    this machine compiled it). Used where a one-time compile of a minute or two would cost
+    more than it saves, as when a pack being edited is evaluated on a few hundred sentences.
+    """
+    entry = _BY_PACK.get(id(pack))
+    if entry is not None and entry[0] is pack:
+        return entry[1]
+    if os.environ.get("CLAIMTAG_PREFILTER", "").lower() == "regex":
+        return None
+    try:
+        built = _compile(pack, compile_missing=False)
+    except _NotCached:
+        return None
+    _BY_PACK[id(pack)] = (pack, built)
+    return built
+
+
 def _build(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
     if os.environ.get("CLAIMTAG_PREFILTER", "").lower() == "regex":
         return RegexPrefilter(pack)
@@ -854,5 +885,6 @@ __all__ = [
     "RegexPrefilter",
     "drop_assertions",
     "prefilter_for",
+    "prefilter_if_ready",
     "to_hyperscan",
 ]
