@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     pack = load_rules([args.rules], replace=True) if args.rules else default_rules()
     databases: list[tuple[list[bytes], list[int], list[int]]] = []
 
-    def capture(_hs: Any, exprs: list[bytes], ids: list[int], flags: list[int]) -> Any:
+    def capture(
+        _hs: Any, exprs: list[bytes], ids: list[int], flags: list[int], **_options: Any
+    ) -> Any:
         databases.append((list(exprs), list(ids), list(flags)))
         return None, set()
 

@@ -119,3 +119,42 @@ def test_non_ascii_offsets_map_to_the_right_sentence() -> None:
     hit_texts = {text[sentences[i].start : sentences[i].end] for i in found}
     assert hit_texts == {s for s in hit_texts if re.search(r"sanctions|troops", s)}
     assert len(hit_texts) == 2
+
+
+HARD_PACK = """
+name: costs
+version: 0.0.1
+rules:
+  - id: t.war
+    claim_type: threat
+    patterns: ["\\\\bwar\\\\b", "\\\\bshell(?:ed|ing)\\\\b"]
+    exclude: ["\\\\bwar on drugs\\\\b"]
+    weight: 0.7
+    examples: {positive: ["The war went on."], negative: ["Peace at last."]}
+"""
+
+
+def test_hyperscan_costs_script_lists_every_expression(tmp_path: Path) -> None:
+    """scripts/hyperscan_costs.py taps the prefilter's private compile; run it on a small pack
+    so that a change there cannot break the script unnoticed."""
+    import subprocess
+    import sys
+
+    pack = tmp_path / "costs.yaml"
+    pack.write_text(HARD_PACK, encoding="utf-8")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "hyperscan_costs.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--rules", str(pack), "--top", "5"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("3 expressions")  # two patterns and one exclude alternative
+    assert {line.split("  ", 3)[-1].strip() for line in lines[1:-1]} == {
+        "t.war pattern 0",
+        "t.war pattern 1",
+        "an alternative of t.war exclude",
+    }
+    assert lines[-1] == "0 rejected"
