@@ -281,6 +281,21 @@ def test_a_failure_mid_group_keeps_the_rows_read(
     )
 
 
+def test_invalid_utf8_in_a_string_column_fails_as_one_row(tmp_path: Path) -> None:
+    """A Parquet string column holding bytes that are not UTF-8 (written unvalidated, as a
+    fuzzer found) is a recorded failure of its batch, not an internal error."""
+    data = b"okbad\xf0(more"
+    offsets = pa.array([0, 2, 7, 11], type=pa.int32()).buffers()[1]
+    text = pa.Array.from_buffers(pa.string(), 3, [None, offsets, pa.py_buffer(data)])
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"doc_id": ["a", "b", "c"], "text": text}), path)
+    got = _summary(_streamed([str(path)]))
+    assert [g[0] for g in got] == [f"{path}#rg0"]
+    assert got[0][1] == "failed"
+    assert got[0][2].startswith("cannot read Parquet row group 0 (rows 0-3 of the group): ")
+    assert "utf-8" in got[0][2]
+
+
 def _mixed_inputs(root: Path) -> list[str]:
     (root / "a.jsonl").write_text(
         "".join(

@@ -1036,7 +1036,11 @@ def _group_rows(
         part = batch.slice(begin - low, end - begin)
         del batch
         names = part.schema.names
-        values = [part.column(i).to_pylist() for i in range(part.num_columns)]
+        try:  # a string column with invalid UTF-8 fails here, not in the decoder
+            values = [part.column(i).to_pylist() for i in range(part.num_columns)]
+        except Exception as e:
+            yield failed(begin, str(e))
+            return
         del part
         for i, row in enumerate(zip(*values, strict=True)):
             r = first + begin + i
