@@ -859,7 +859,7 @@ def prefilter_if_ready(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter | 
     entry = _BY_PACK.get(id(pack))
     if entry is not None and entry[0] is pack:
         return entry[1]
-    if os.environ.get("CLAIMTAG_PREFILTER", "").lower() == "regex":
+    if _regex_forced():
         return None
     try:
         built = _compile(pack, compile_missing=False)
@@ -869,8 +869,13 @@ def prefilter_if_ready(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter | 
     return built
 
 
+def _regex_forced() -> bool:
+    """``CLAIMTAG_PREFILTER=regex``: use the ``re`` fallback even where Hyperscan is installed."""
+    return os.environ.get("CLAIMTAG_PREFILTER", "").lower() == "regex"
+
+
 def _build(pack: RulePack) -> RegexPrefilter | HyperscanPrefilter:
-    if os.environ.get("CLAIMTAG_PREFILTER", "").lower() == "regex":
+    if _regex_forced():
         return RegexPrefilter(pack)
     return _compile(pack)
 
