@@ -54,11 +54,34 @@ WRITTEN_STYLE_BLOCKS = [
 ]
 
 
+# Written sets whose genres are interleaved: one letter per sentence, in id order (from the
+# set's notes): N and H short event news (present-day, 1980s-2000s), P analysis, S State of
+# the Union style, U UN General Debate style, W 1987 newswire.
+INTERLEAVED = {
+    "events22": (
+        "NNNUUNWSSUNSNNNSUSUPHNNNPNNNNSNHUHSWNNUUPUSHNWHNUWHNWHWSNWNPSPUSHNWHNNHNNHH"
+        "SSUUHNNHUNUHNNUHNHHNHHHHNSWNHWHSNPNHWNUPPSNHSNSUSNUNNNHPHUHNSHPNNHNPNNWHSSS"
+        "PNNHPUHSPHHUNHHUSPWNWPHSSPHHPNNUHNWNUNSUNUWHSUNPNPNHNPPNPPHPWNWNNPNNPNPSUHU"
+        "SWUPWWUSPHWUPHNHSPUHSNSWWHHNHPNUPUNHNHUWPPWNPHSNPNPWSUHUHNNNUSNNSPNWWNHHNSW"
+    ),
+}
+INTERLEAVED_GENRES = {
+    "N": "event news",
+    "H": "event news",
+    "P": "analysis prose (written)",
+    "S": "State of the Union style (written)",
+    "U": "UN General Debate style (written)",
+    "W": "newswire style (written)",
+}
+
+
 def _genre(item: dict[str, Any]) -> str:
     if item.get("corpus") in GENRES:
         return GENRES[item["corpus"]]
     ident = str(item["id"])
     prefix, _, number = ident.partition("-")
+    if prefix in INTERLEAVED and number.isdigit():
+        return INTERLEAVED_GENRES[INTERLEAVED[prefix][int(number) - 1]]
     if prefix in WRITTEN_ANALYSIS_FROM and number.isdigit():
         blocks = [(WRITTEN_ANALYSIS_FROM[prefix], 180, "analysis prose (written)")]
         for first, last, genre in blocks + WRITTEN_STYLE_BLOCKS:
