@@ -364,6 +364,12 @@ BAD_PACKS: list[tuple[str, str, str, list[str]]] = [
         ["$.rules[0].patterns[0], rule 'r.one': unknown lexicon nope"],
     ),
     (
+        "lexicon-entry-too-long",
+        _pack(_rule(patterns=["{{a}}"]), lexicons={"a": ["w" * 2001]}),
+        "p.json",
+        ["$.lexicons.a[0]: 2001 characters long (at most 2000)"],
+    ),
+    (
         "lexicon-inside-lexicon",
         _pack(_rule(patterns=["{{a}}"]), lexicons={"a": ["{{b}}"], "b": ["war"]}),
         "p.json",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,54 @@ def test_lexicon_as_prefix_tree_matches_what_the_flat_list_matches(
     got = tree.fullmatch(text)
     assert (got.group(0) if got else None) == expected
     assert bool(flat.fullmatch(text)) == bool(got)
+
+
+SHARED_EXCLUSION = (
+    r"\b(?:trade|price|currency|tariff|propaganda|ratings|bidding|talent) wars?\b"
+    r"(?![^.]*\b(?:troops|forces|shelling|missiles?|invasion|air ?strikes?|casualties)\b)"
+    r"|\bwar on (?:poverty|drugs|want|hunger|cancer|illiteracy|inflation|waste|crime)\b"
+    r"|\b(?:\d+(?:st|nd|rd|th)? anniversary of|memorial to the dead of) (?:the )?(?:\w+ ){0,4}war\b"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("Border clashes could turn into open war.", {"t.war", "t.fighting"}),
+        ("A price war between the two airlines cut fares again.", set()),
+        ("The President renewed the war on poverty in his address.", set()),
+        ("Veterans marked the 70th anniversary of the Korean War.", set()),
+    ],
+)
+def test_a_long_shared_exclusion_is_written_once_as_a_lexicon(
+    tmp_path: Path, text: str, fires: set[str]
+) -> None:
+    """One expression longer than a word (here 350 characters) held in a lexicon and used as
+    the exclusion of two rules vetoes both, exactly as if it were written in each."""
+    assert len(SHARED_EXCLUSION) > 300
+    rules = []
+    for rule_id, pattern in (("t.war", r"\bwar\b"), ("t.fighting", r"\b(?:war|clash\w*)\b")):
+        rules.append(
+            {
+                "id": rule_id,
+                "claim_type": "threat",
+                "weight": 0.6,
+                "patterns": [pattern],
+                "exclude": ["{{shared_veto}}"],
+                "examples": {"positive": ["War broke out."], "negative": ["A price war."]},
+            }
+        )
+    pack = tmp_path / "shared.json"
+    pack.write_text(
+        json.dumps(
+            {
+                "name": "shared",
+                "version": "1.0.0",
+                "lexicons": {"shared_veto": [SHARED_EXCLUSION]},
+                "rules": rules,
+            }
+        ),
+        encoding="utf-8",
+    )
+    compiled = load_rules([pack], replace=True)
+    assert {r.id for r in compiled.rules if rule_matches(r, text)} == fires

@@ -233,6 +233,14 @@ def _clip(message: str) -> str:
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
 
 
+def _schema_message(error: Any) -> str:
+    """A schema error's message; an over-long string is described by its length, because
+    jsonschema quotes the whole value first and clipping would cut off what is wrong."""
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return f"{len(error.instance)} characters long (at most {error.validator_value})"
+    return str(error.message)
+
+
 def _raise(source: str, errors: list[str]) -> None:
     if errors:
         shown = [_clip(e) for e in errors[:MAX_REPORTED_ERRORS]]
@@ -288,7 +296,7 @@ def _validated_data(text: str, source: str, *, is_json: bool, trusted: bool) -> 
     _raise(source, _shape_errors(data))
     lines, duplicates = ({}, json_duplicates) if is_json else _yaml_lines(text)
     errors = [
-        f"{_where(list(e.absolute_path), data, lines)}: {e.message}"
+        f"{_where(list(e.absolute_path), data, lines)}: {_schema_message(e)}"
         for e in sorted(
             validator("rule-pack").iter_errors(data), key=lambda e: (e.json_path, e.message)
         )
