@@ -36,21 +36,16 @@ CORPORA = ("un_general_debates", "us_state_of_the_union", "reuters21578")
 DOCS = {"un_general_debates": 900, "us_state_of_the_union": 240, "reuters21578": 6000}
 
 
-def _normal(text: str) -> str:
-    return " ".join(text.split())
-
-
 @functools.cache
 def gold_texts(corpus_dir: Path) -> frozenset[str]:
     """The normalised text of every gold sentence, development and held-out (read once)."""
-    from claimtag.gold import load_gold
+    from claimtag.gold import load_gold, normalise, split_files
 
     texts: set[str] = set()
     for split in ("development", "heldout"):
-        listing = (ROOT / "gold" / f"splits-{split}.txt").read_text(encoding="utf-8")
-        for name in listing.split():
+        for name in split_files(ROOT / "gold", split):
             for item in load_gold(ROOT / "gold" / f"{name}.jsonl", corpus_dir):
-                texts.add(_normal(item["text"]))
+                texts.add(normalise(item["text"]))
     return frozenset(texts)
 
 
@@ -64,6 +59,7 @@ def corpus_sentences(
     documents, leaving out the sentences in ``skip``."""
     import pyarrow.parquet as pq
 
+    from claimtag.gold import normalise
     from claimtag.segment import split_spans
 
     rng = random.Random(seed)
@@ -75,7 +71,7 @@ def corpus_sentences(
         for row in rows[: docs[name]]:
             text = row["text"] or ""
             for start, end, *_ in split_spans(text):
-                sentence = _normal(text[start:end])
+                sentence = normalise(text[start:end])
                 if len(sentence) >= 30 and sentence not in skip:
                     out.append((name, str(row["doc_id"]), sentence))
     return out

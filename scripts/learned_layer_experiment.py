@@ -32,14 +32,13 @@ CHOICES = [("word 1-2", C) for C in (1.0, 4.0, 16.0)] + [
 
 def _rows(split: str) -> list[dict[str, Any]]:
     from claimtag.evaluate import default_prefilter, predict
-    from claimtag.gold import load_gold
+    from claimtag.gold import load_gold, split_files
     from claimtag.rules import default_rules
 
     pack = default_rules()
     prefilter = default_prefilter(pack)
-    names = (ROOT / "gold" / f"splits-{split}.txt").read_text(encoding="utf-8").split()
     rows = []
-    for name in names:
+    for name in split_files(ROOT / "gold", split):
         for item in load_gold(ROOT / "gold" / f"{name}.jsonl", ROOT.parent / "shared" / "corpus"):
             rows.append(
                 {

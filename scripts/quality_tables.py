@@ -16,20 +16,14 @@ from typing import Any
 
 from claimtag import CLAIM_TYPES
 from claimtag.evaluate import evaluate
-from claimtag.gold import load_gold
+from claimtag.gold import load_gold, split_files
 from claimtag.rules import default_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _split(name: str) -> list[str]:
-    """The gold files of one split, listed in ``gold/splits-<name>.txt`` (one per line)."""
-    text = (ROOT / "gold" / f"splits-{name}.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-DEV = _split("development")
-HELD = _split("heldout")
+DEV = split_files(ROOT / "gold", "development")
+HELD = split_files(ROOT / "gold", "heldout")
 GENRES = {
     "un_general_debates": "UN General Debates",
     "us_state_of_the_union": "State of the Union",

@@ -16,7 +16,7 @@ import pytest
 
 from claimtag import CLAIM_TYPES
 from claimtag.evaluate import evaluate
-from claimtag.gold import load_gold
+from claimtag.gold import load_gold, split_files
 from claimtag.rules import default_rules
 
 from .conftest import ROOT
@@ -29,11 +29,7 @@ FLOORS = {
     "hedged": 0.90,
     "actors": 0.88,
 }
-DEV_FILES = [
-    line.strip()
-    for line in (ROOT / "gold" / "splits-development.txt").read_text().splitlines()
-    if line.strip()
-]
+DEV_FILES = split_files(ROOT / "gold", "development")
 
 
 @pytest.fixture(scope="module")

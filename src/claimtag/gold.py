@@ -45,6 +45,12 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+def split_files(gold_dir: Path, split: str) -> list[str]:
+    """The gold files of one split (``development``, ``heldout``), as listed one name per
+    line in ``<gold_dir>/splits-<split>.txt``."""
+    return (gold_dir / f"splits-{split}.txt").read_text(encoding="utf-8").split()
+
+
 _Doc = tuple[str, str | None, int | None]
 
 
