@@ -20,7 +20,7 @@ import pytest
 from claimtag import CLAIM_TYPES
 from claimtag.rules import default_rules
 from claimtag.runs import run
-from claimtag.schemas import arrow_schema
+from claimtag.schemas import arrow_schema, schema_version
 from claimtag.store import PARTITION, claims_dataset
 
 from .conftest import EXAMPLES
@@ -176,7 +176,7 @@ def test_a_part_from_an_older_schema_still_reads(tmp_path: Path) -> None:
     for column in OLD_DROPPED:
         assert old[column].null_count == n_old, column
     assert set(old[PARTITION].to_pylist()) == {"threat"}
-    current = table.filter(pc.field("schema_version") == "1.0.0")
+    current = table.filter(pc.field("schema_version") == schema_version("claim"))
     assert current.num_rows == before
     assert current["hedge_cue"].null_count < before  # the current parts keep their values
 

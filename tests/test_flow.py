@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from claimtag.learned import bundled_model
 from claimtag.rules import default_rules
 from claimtag.runs import run
 from claimtag.store import read_claims, read_documents
@@ -37,7 +38,8 @@ def test_flow_matches_library_run(tmp_path: Path) -> None:
 
     flow_out, lib_out = tmp_path / "flow", tmp_path / "lib"
     manifest = extract_claims(inputs=[str(EXAMPLES)], out=str(flow_out), batch_mb=0.001)
-    run([str(EXAMPLES)], lib_out, default_rules())
+    run([str(EXAMPLES)], lib_out, default_rules(), model=bundled_model())
+    assert manifest["versions"]["model"] == bundled_model().label  # on by default
     assert manifest["counts"]["batches"] == 4  # tiny batches: one task per document
     assert stable_rows(read_claims(flow_out).to_pylist(), "claim_id") == stable_rows(
         read_claims(lib_out).to_pylist(), "claim_id"
@@ -100,7 +102,7 @@ def test_flow_on_a_local_dask_cluster_matches_local_run(tmp_path: Path) -> None:
     manifest = extract_claims(
         inputs=[str(EXAMPLES)], out=str(dask_out), batch_mb=0.001, dask="local", workers=2
     )
-    run([str(EXAMPLES)], lib_out, default_rules(), workers=1)
+    run([str(EXAMPLES)], lib_out, default_rules(), workers=1, model=bundled_model())
     assert manifest["counts"]["batches"] == 4
     assert os.getpid() not in manifest["worker_pids"]
     assert stable_rows(read_claims(dask_out).to_pylist(), "claim_id") == stable_rows(

@@ -97,3 +97,11 @@ def test_the_installed_package_finds_its_own_schemas(wheel: Path, tmp_path: Path
     )
     assert proc.returncode == 0, proc.stderr
     assert Path(proc.stdout.strip()) == tmp_path / "site" / "claimtag" / "_schemas"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["rules/core.yaml", "data/actors.json", "data/core-text.parquet"])
+def test_bundled_data_ships_in_the_wheel(wheel: Path, name: str) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        packaged = zf.read(f"claimtag/{name}")
+    assert packaged == (ROOT / "src" / "claimtag" / name).read_bytes()

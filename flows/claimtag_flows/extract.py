@@ -18,6 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from claimtag.errors import InputError
 from claimtag.ingest import InputOptions, Unit, batch_units, plan_inputs
+from claimtag.learned import choose_model
 from claimtag.pipeline import RunContext
 from claimtag.progress import Progress
 from claimtag.rules import load_rules
@@ -108,6 +109,8 @@ def extract_claims(
     out: str = "outputs",
     rules: list[str] | None = None,
     replace_rules: bool = False,
+    model: str | None = None,
+    no_model: bool = False,
     id_column: str = "doc_id",
     text_column: str = "text",
     date_column: str | None = None,
@@ -129,6 +132,8 @@ def extract_claims(
     the run; ``wait`` is how many seconds to wait for another run to finish. Batches run
     in ``workers`` local processes (default: one per core), or on a Dask cluster when
     ``dask`` is an address or ``"local"`` (a new LocalCluster of ``workers`` processes).
+    The learned model ``model`` (a file; default: the bundled one) adds claims beside the
+    rules unless ``no_model``.
     """
     logger = get_run_logger()
     started = time.time()
@@ -142,6 +147,7 @@ def extract_claims(
         max_sentence_chars=max_sentence_chars,
     )
     pack = load_rules([Path(p) for p in rules or []], replace=replace_rules)
+    learned = choose_model(model, enabled=not no_model)
     run_id = check_run_id(run_id or new_run_id())
 
     def waiting(holder: str) -> None:
@@ -150,7 +156,12 @@ def extract_claims(
     with open_output(Path(out), run_id, wait=wait, on_wait=waiting) as dataset:
         known = dataset.known_documents()
         ctx = RunContext(
-            run_id=run_id, rules=pack, options=options, known=known, reprocess=reprocess
+            run_id=run_id,
+            rules=pack,
+            options=options,
+            known=known,
+            reprocess=reprocess,
+            model=learned,
         )
         units = plan_task(inputs, options)
         batches = batch_units(units, target_bytes=int(batch_mb * 1024 * 1024))
@@ -159,7 +170,7 @@ def extract_claims(
             run_id,
             len(units),
             len(batches),
-            pack.version,
+            ctx.version,
             len(known),
             out,
         )

@@ -7,10 +7,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from claimtag.prefilter import ALL, UNKNOWN_CUES, Cues, Hint, Prefilter, prefilter_for
 from claimtag.rules import CompiledRule, RulePack
 from claimtag.types import Match, Sentence
+
+if TYPE_CHECKING:
+    from claimtag.learned import TextModel
 
 # Where a clause ends: the scope of a negation cue does not cross these.
 _CLAUSE_BREAK = re.compile(
@@ -261,11 +265,13 @@ def classify_document(
     text: str,
     sentences: Sequence[Sentence],
     prefilter: Prefilter | None = None,
+    model: TextModel | None = None,
 ) -> dict[int, list[Claim]]:
     """Claims per sentence index, for the sentences of ``text`` that carry any.
 
     Headings, bylines and links are not claims and are passed over. ``prefilter``: the
-    candidate scan to use (default: the pack's own, :func:`prefilter_for`).
+    candidate scan to use (default: the pack's own, :func:`prefilter_for`). ``model``: a
+    learned model that adds claims the rules did not make (:func:`add_learned_claims`).
     """
     out: dict[int, list[Claim]] = {}
     scan = prefilter_for(pack) if prefilter is None else prefilter
@@ -276,6 +282,73 @@ def classify_document(
         claims = classify_sentence(pack, text[s.start : s.end], s.start, candidates, cues)
         if claims:
             out[i] = claims
+    if model is not None:
+        assertive = [
+            (i, s) for i, s in enumerate(sentences) if not is_non_assertive(text, s.start, s.end)
+        ]
+        added = add_learned_claims(
+            pack,
+            model,
+            [text[s.start : s.end] for _, s in assertive],
+            [s.start for _, s in assertive],
+            [out.get(i, []) for i, _ in assertive],
+        )
+        for (i, _), claims in zip(assertive, added, strict=True):
+            if claims:
+                out[i] = claims
+    return out
+
+
+def add_learned_claims(
+    pack: RulePack,
+    model: TextModel,
+    sentences: Sequence[str],
+    offsets: Sequence[int],
+    claims: Sequence[list[Claim]],
+) -> list[list[Claim]]:
+    """The rules' ``claims`` of each sentence plus the model's: a claim of each type no rule
+    made whose probability reaches the model's threshold for the type.
+
+    A learned claim's evidence is the words that weighed most for it (rule id
+    ``learned.<type>``; the whole sentence when no single word did), its confidence the
+    probability. Its negation cue is searched around its strongest evidence as for a rule
+    match, its hedging cue in the whole sentence.
+    """
+    from claimtag.learned import learned_rule_id
+
+    if not sentences:
+        return []
+    probs = model.probabilities(sentences)
+    out = []
+    for k, (sentence, offset, found) in enumerate(zip(sentences, offsets, claims, strict=True)):
+        made = {c.claim_type for c in found}
+        new = []
+        for t, claim_type in enumerate(model.types):
+            p = float(probs[k, t])
+            if claim_type in made or model.thresholds[t] >= 1.0 or p < model.thresholds[t]:
+                continue
+            rule_id = learned_rule_id(claim_type)
+            spans = model.evidence(sentence, claim_type)
+            matches = tuple(
+                Match(rule_id, claim_type, offset + e.start, offset + e.end, e.text, p)
+                for e in spans
+            ) or (Match(rule_id, claim_type, offset, offset + len(sentence), sentence, p),)
+            strongest = max(spans, key=lambda e: e.weight) if spans else None
+            start, end = (strongest.start, strongest.end) if strongest else (0, len(sentence))
+            neg = negation_cue(pack, sentence, start, end)
+            hedge = hedge_cue(pack, sentence)
+            new.append(
+                Claim(
+                    claim_type=claim_type,
+                    matches=matches,
+                    confidence=round(p, 4),
+                    negated=neg is not None,
+                    negation_cue=neg,
+                    hedged=hedge is not None,
+                    hedge_cue=hedge,
+                )
+            )
+        out.append(sorted([*found, *new], key=lambda c: c.claim_type) if new else list(found))
     return out
 
 

@@ -53,12 +53,31 @@ def _rules_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use only the --rules packs, not the bundled one",
     )
+    p.add_argument(
+        "--model",
+        metavar="FILE",
+        type=Path,
+        help="learned model (Parquet, from scripts/train_model.py) instead of the bundled one",
+    )
+    p.add_argument(
+        "--no-model",
+        action="store_true",
+        help="rules only: no learned model adds claims",
+    )
 
 
 def _load_rules(args: argparse.Namespace) -> Any:
     from claimtag.rules import load_rules
 
     return load_rules(args.rules, replace=args.replace_rules)
+
+
+def _load_model(args: argparse.Namespace) -> Any:
+    from claimtag.learned import choose_model
+
+    if args.no_model and args.model is not None:
+        raise InputError("--model and --no-model exclude each other")
+    return choose_model(args.model, enabled=not args.no_model)
 
 
 # --- run --------------------------------------------------------------------------------------
@@ -101,6 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     check_inputs(args.inputs)
     _load_rules(args)  # fail fast, before the orchestrator starts, on a broken pack
+    _load_model(args)
     _check_job_args(args)
     out = Path(args.out)
     if args.wait <= 0:  # fail fast if another run holds the folder (the run re-checks)
@@ -112,6 +132,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "out": str(out),
         "rules": [str(p) for p in args.rules],
         "replace_rules": args.replace_rules,
+        "model": None if args.model is None else str(args.model.resolve()),
+        "no_model": args.no_model,
         "id_column": args.id_column,
         "text_column": args.text_column,
         "date_column": args.date_column,
@@ -151,6 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             reprocess=args.reprocess,
             wait=args.wait,
             workers=args.workers,
+            model=_load_model(args),
         )
     else:
         _prefect_environment(args.quiet, ephemeral=True)
@@ -187,15 +210,15 @@ def _print_summary(manifest: dict[str, Any], out: Path, *, as_json: bool, quiet:
 def cmd_tag(args: argparse.Namespace) -> int:
     from claimtag.tagging import tag_lines
 
-    rules = _load_rules(args)
+    rules, model = _load_rules(args), _load_model(args)
     if args.input == "-":
         stream: TextIO = sys.stdin
-        return tag_lines(stream, sys.stdout, rules, whole=args.whole)
+        return tag_lines(stream, sys.stdout, rules, whole=args.whole, model=model)
     path = Path(args.input)
     if not path.is_file():
         raise InputError(f"input not found: {args.input}")
     with path.open(encoding="utf-8", errors="replace") as fh:
-        return tag_lines(fh, sys.stdout, rules, whole=args.whole)
+        return tag_lines(fh, sys.stdout, rules, whole=args.whole, model=model)
 
 
 # --- validate, rules, schema ------------------------------------------------------------------
@@ -291,11 +314,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if "-" in args.inputs:
         raise InputError("serve cannot read stdin; give files or folders")
     _load_rules(args)
+    _load_model(args)
     parameters: dict[str, Any] = {
         "inputs": [str(Path(p).resolve()) for p in args.inputs],
         "out": str(Path(args.out).resolve()),
         "rules": [str(p.resolve()) for p in args.rules],
         "replace_rules": args.replace_rules,
+        "model": None if args.model is None else str(args.model.resolve()),
+        "no_model": args.no_model,
         "id_column": args.id_column,
         "text_column": args.text_column,
         "date_column": args.date_column,
@@ -388,7 +414,7 @@ def _gold(args: argparse.Namespace) -> list[dict[str, Any]]:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from claimtag.evaluate import evaluate, render
 
-    result = evaluate(_load_rules(args), _gold(args))
+    result = evaluate(_load_rules(args), _gold(args), model=_load_model(args))
     print(json.dumps(result, indent=2) if args.json else render(result))
     failures = []
     rules = result["rules"]
@@ -406,12 +432,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_rules_report(args: argparse.Namespace) -> int:
     from claimtag.evaluate import predict, render_rules, rule_report
 
-    rules = _load_rules(args)
+    rules, model = _load_rules(args), _load_model(args)
     gold = _gold(args)
     rows = rule_report(
         rules,
         gold,
-        [predict(rules, g["text"], home=g.get("home"), year=g.get("year")) for g in gold],
+        [
+            predict(rules, g["text"], home=g.get("home"), year=g.get("year"), model=model)
+            for g in gold
+        ],
+        model,
     )
     print(json.dumps(rows, indent=2) if args.json else render_rules(rows))
     return EXIT_OK

@@ -20,7 +20,8 @@ import yaml
 
 from claimtag import CLAIM_TYPES
 from claimtag.actors import ActorResolver
-from claimtag.classify import Claim, classify_sentence, is_non_assertive
+from claimtag.classify import Claim, add_learned_claims, classify_sentence, is_non_assertive
+from claimtag.learned import TextModel, learned_rule_id
 from claimtag.prefilter import Prefilter, RegexPrefilter, prefilter_if_ready
 from claimtag.rules import RulePack
 from claimtag.types import Sentence
@@ -44,13 +45,15 @@ def predict(
     home: str | None = None,
     year: int | None = None,
     prefilter: Prefilter | None = None,
+    model: TextModel | None = None,
 ) -> Prediction:
     """The rules' claims for one gold sentence, classified as a whole, as a run would.
 
     Like a run, it passes over non-assertive lines (a heading: a short line without
     sentence punctuation; bylines; links), and it tries only the rules the prefilter names
     as candidates, which gives the same claims as trying every rule (``prefilter``; default:
-    :func:`default_prefilter`).
+    :func:`default_prefilter`). ``model``: a learned model that adds claims the rules did
+    not make, as in a run.
     """
     claims: tuple[Claim, ...] = ()
     if text and not is_non_assertive(text, 0, len(text)):
@@ -59,6 +62,8 @@ def predict(
         if screened is not None:
             candidates, cues = screened
             claims = tuple(classify_sentence(rules, text, 0, candidates, cues))
+        if model is not None:
+            claims = tuple(add_learned_claims(rules, model, [text], [0], [list(claims)])[0])
     actors = tuple((resolver or ActorResolver.default()).codes(text, home, year))
     return Prediction(frozenset(c.claim_type for c in claims), claims, actors)
 
@@ -281,7 +286,10 @@ class RuleStats:
 
 
 def rule_report(
-    rules: RulePack, gold: Sequence[Mapping[str, Any]], predictions: Sequence[Prediction]
+    rules: RulePack,
+    gold: Sequence[Mapping[str, Any]],
+    predictions: Sequence[Prediction],
+    model: TextModel | None = None,
 ) -> list[dict[str, Any]]:
     """For every rule: hits, coverage, precision, overlaps, conflicts, unique hits.
 
@@ -291,8 +299,13 @@ def rule_report(
     * overlaps: other rules of the same type firing on the same sentences;
     * conflicts: rules of another type firing on the same sentences where the gold has
       exactly one of the two types (one of them is wrong there).
+
+    With a ``model``, its claims are reported as rules too (``learned.<type>``).
     """
     stats = {r.id: RuleStats(r.id, r.claim_type) for r in rules.rules}
+    if model is not None:
+        for t in model.types:
+            stats[learned_rule_id(t)] = RuleStats(learned_rule_id(t), t)
     for item, pred in zip(gold, predictions, strict=True):
         truth = set(item["labels"])
         fired = {m.rule_id: m.claim_type for c in pred.claims for m in c.matches}
@@ -327,23 +340,27 @@ def rule_report(
 
 
 def evaluate(
-    rules: RulePack, gold: Sequence[Mapping[str, Any]], prefilter: Prefilter | None = None
+    rules: RulePack,
+    gold: Sequence[Mapping[str, Any]],
+    prefilter: Prefilter | None = None,
+    model: TextModel | None = None,
 ) -> dict[str, Any]:
     """Every figure of ``claimtag evaluate`` as one JSON-able dict.
 
     ``prefilter``: the candidate scan :func:`predict` uses (default:
-    :func:`default_prefilter`).
+    :func:`default_prefilter`). ``model``: the learned model beside the rules, if any.
     """
     resolver = ActorResolver.default()
     scan = default_prefilter(rules) if prefilter is None else prefilter
     predictions = [
-        predict(rules, g["text"], resolver, g.get("home"), g.get("year"), scan) for g in gold
+        predict(rules, g["text"], resolver, g.get("home"), g.get("year"), scan, model) for g in gold
     ]
     baseline = [predict_baseline(g["text"]) for g in gold]
     scores = score_labels(gold, predictions)
     base_scores = score_labels(gold, baseline)
     return {
-        "rule_pack": rules.version,
+        "rule_pack": rules.version if model is None else f"{rules.version}+{model.label}",
+        "model": None if model is None else model.label,
         "n": len(gold),
         "n_with_claims": sum(bool(g["labels"]) for g in gold),
         "rules": scores,
@@ -352,7 +369,7 @@ def evaluate(
         "attributes": score_attributes(gold, predictions),
         "reliability": reliability(gold, predictions),
         "errors": errors(gold, predictions),
-        "rule_diagnostics": rule_report(rules, gold, predictions),
+        "rule_diagnostics": rule_report(rules, gold, predictions, model),
     }
 
 

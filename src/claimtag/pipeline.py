@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claimtag.actors import ActorResolver, year_of
 from claimtag.classify import classify_document
@@ -21,6 +21,9 @@ from claimtag.rules import RulePack
 from claimtag.schemas import fast_validator, schema_version, violations
 from claimtag.segment import split_sentences
 from claimtag.types import Document, Previous
+
+if TYPE_CHECKING:
+    from claimtag.learned import TextModel
 
 
 def utc_now() -> str:
@@ -46,6 +49,16 @@ class RunContext:
     extracted_at: str = field(default_factory=utc_now)
     known: Mapping[str, Previous] = field(default_factory=dict)
     reprocess: str = "changed"
+    #: The learned model that adds claims beside the rules (None: rules only).
+    model: TextModel | None = None
+
+    @property
+    def version(self) -> str:
+        """What tags: the rule pack(s), plus the model when there is one
+        (``core@1.9.1+core-text@1.0.0``); recorded as ``rule_pack_version``."""
+        if self.model is None:
+            return self.rules.version
+        return f"{self.rules.version}+{self.model.label}"
 
     def is_unchanged(self, doc: Document) -> bool:
         """True when ``doc`` is already in the output as this run would write it."""
@@ -54,7 +67,7 @@ class RunContext:
             return False
         if prev.sha256 != doc.sha256:
             return False
-        return self.reprocess == "content" or prev.rule_pack_version == self.rules.version
+        return self.reprocess == "content" or prev.rule_pack_version == self.version
 
 
 @dataclass(slots=True)
@@ -101,7 +114,7 @@ def document_row(
         "n_rejects": n_rejects,
         "content_sha256": sha256,
         "doc_date": doc_date,
-        "rule_pack_version": ctx.rules.version,
+        "rule_pack_version": ctx.version,
         "run_id": ctx.run_id,
         "processed_at": utc_now(),
     }
@@ -127,7 +140,7 @@ def extract_records(
         warnings.append(
             f"{len(sentences) - len(tagged)} sentence(s) longer than {limit} characters not tagged"
         )
-    found = classify_document(ctx.rules, doc.text, tagged)
+    found = classify_document(ctx.rules, doc.text, tagged, model=ctx.model)
     t2 = time.perf_counter()
     resolver = ActorResolver.default()
     home = doc.metadata.get("home")
@@ -146,7 +159,7 @@ def extract_records(
                     actors,
                     run_id=ctx.run_id,
                     extracted_at=ctx.extracted_at,
-                    rule_pack_version=ctx.rules.version,
+                    rule_pack_version=ctx.version,
                     schema_version=version,
                 )
             )

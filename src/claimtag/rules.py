@@ -317,6 +317,9 @@ def _validated_data(text: str, source: str, *, is_json: bool, trusted: bool) -> 
 
 _PACK_CACHE_FORMAT = 1
 
+#: Rule ids the learned model's claims carry (``learned.threat``, ...): no rule may use them.
+RESERVED_PREFIX = "learned."
+
 
 def cache_dir() -> Path:
     """claimtag's cache folder: ``$CLAIMTAG_CACHE_DIR``, else ``$XDG_CACHE_HOME/claimtag``
@@ -505,6 +508,11 @@ def _semantic_errors(
                 f"(first at $.rules[{seen[rule['id']]}])"
             )
         seen.setdefault(rule["id"], r)
+        if rule["id"].startswith(RESERVED_PREFIX):
+            errors.append(
+                f"{_where(['rules', r, 'id'], data, lines)}: rule id {rule['id']!r}: ids "
+                f"starting with {RESERVED_PREFIX!r} name the learned model's claims"
+            )
         flags = 0 if rule.get("case_sensitive") else re.IGNORECASE
         for key in ("patterns", "require", "exclude"):
             for i, pattern in enumerate(rule.get(key, [])):

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claimtag import CLAIM_TYPES, __version__
 from claimtag.dataset import Dataset
@@ -34,6 +34,9 @@ from claimtag.rules import RulePack
 from claimtag.schemas import load_schema
 from claimtag.store import write_batch
 from claimtag.types import Document
+
+if TYPE_CHECKING:
+    from claimtag.learned import TextModel
 
 STAGES = ("load", "split", "classify", "build", "validate", "write")
 
@@ -73,7 +76,7 @@ def run_batch(units: Sequence[BatchItem], ctx: RunContext, out: Path, batch: int
         claims=result.claims,
         documents=result.documents,
         rejects=result.rejects,
-        rule_pack_version=ctx.rules.version,
+        rule_pack_version=ctx.version,
     )
     result.add_time("write", time.perf_counter() - t1)
     fault(f"batch-{batch}-written")
@@ -119,6 +122,8 @@ def _warm(token: str, pickled: bytes) -> int:
     from claimtag.schemas import fast_validator, schema_version
 
     prefilter_for(ctx.rules)
+    if ctx.model is not None:  # unpickling read it; score once so numpy is warm too
+        ctx.model.probabilities(["warm"])
     ActorResolver.default()
     fast_validator("claim")
     schema_version("claim")
@@ -456,8 +461,10 @@ def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
             "claimtag": __version__,
             "claim_schema": load_schema("claim")["version"],
             "document_schema": load_schema("document")["version"],
-            "rule_pack": ctx.rules.version,
+            "rule_pack": ctx.version,
             "rule_pack_sources": list(ctx.rules.sources),
+            "model": None if ctx.model is None else ctx.model.label,
+            "model_source": None if ctx.model is None else ctx.model.source,
             "python": platform.python_version(),
         },
         "counts": counts,
@@ -479,7 +486,7 @@ def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
         **{f"claims_{k}": v for k, v in by_type.items()},
         "rejects": counts["rejects"],
         "wall_seconds": round(wall, 2),
-        "rule_pack": ctx.rules.version,
+        "rule_pack": ctx.version,
     }
     fault("before-commit")
     manifest["version"] = Dataset(out).commit(ctx.run_id, manifest, replace=replaced)
@@ -522,6 +529,7 @@ def run(
     reprocess: str = "changed",
     wait: float = 0.0,
     workers: int | None = None,
+    model: TextModel | None = None,
 ) -> dict[str, Any]:
     """The whole job without Prefect (batches in ``workers`` processes); returns the manifest.
 
@@ -545,6 +553,7 @@ def run(
             options=options,
             known=dataset.known_documents(),
             reprocess=reprocess,
+            model=model,
         )
         units = plan_units(inputs, options)
         total = sum(u.size for u in units)

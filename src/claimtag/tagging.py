@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from itertools import chain
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from claimtag.ingest import clean_text, sha256_text
 from claimtag.pipeline import RunContext, extract_records
 from claimtag.rules import RulePack
 from claimtag.schemas import violations
 from claimtag.types import Document
+
+if TYPE_CHECKING:
+    from claimtag.learned import TextModel
 
 
 def tag_text(text: str, doc_id: str, ctx: RunContext) -> dict[str, Any]:
@@ -60,12 +63,20 @@ def _inputs(lines: Iterable[str], whole: bool) -> Iterator[tuple[Any, str | None
         yield obj.get("id", n), clean_text(obj["text"]), None
 
 
-def tag_lines(src: TextIO, dst: TextIO, rules: RulePack, *, whole: bool = False) -> int:
+def tag_lines(
+    src: TextIO,
+    dst: TextIO,
+    rules: RulePack,
+    *,
+    whole: bool = False,
+    model: TextModel | None = None,
+) -> int:
     """Tag every input of ``src`` and write one JSON line each to ``dst``.
 
     A malformed line gets ``{"id", "error"}`` instead of claims; the exit code is then 1.
+    ``model``: the learned model beside the rules (None: rules only).
     """
-    ctx = RunContext(run_id="tag", rules=rules)
+    ctx = RunContext(run_id="tag", rules=rules, model=model)
     status = 0
     for doc_id, text, error in _inputs(src, whole):
         if text is None:

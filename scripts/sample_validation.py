@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Draw the corpus sentences of ``gold/validation_model.jsonl``: where the learned model would
+add a claim, for choosing its thresholds on text neither it nor the rules were fitted to.
+
+The development split cannot choose them: the rules were written from its errors, so the
+claims they still miss there are the hard and borderline ones, and the model's additions
+look worse on it than on unseen text. This draws corpus sentences from documents that no
+gold file and no ``scripts/corpus_check.py`` draw has used, and keeps, for each claim type,
+sentences where no rule of the type fired and the model's probability for it is at least
+0.7, the same number from each probability band (below). They are labelled blind, by
+LABELING.md, with nothing shown of the model or the rules; the share of true claims per
+band is the precision of what the model adds at each threshold.
+
+    python scripts/sample_validation.py --model MODEL --out /tmp/val
+
+Writes ``references.jsonl`` (the gold lines without labels: corpus, doc_id, start, end,
+sha1), ``batch.jsonl`` (id, corpus, text: what the labeller reads) and ``strata.jsonl``
+(id, type, band, probability: kept from the labeller).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from corpus_check import CORPORA, DOCS, gold_texts  # noqa: E402
+
+SEED = "validation-model-2026-11"
+BANDS = ((0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.98), (0.98, 1.01))
+PER_BAND = 20
+#: documents read per corpus, after leaving out corpus_check's draw
+READ = {"un_general_debates": 700, "us_state_of_the_union": 200, "reuters21578": 5000}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, help="model file (default: the bundled one)")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--corpus-dir", type=Path, default=ROOT.parent / "shared" / "corpus")
+    args = ap.parse_args(argv)
+
+    import pyarrow.parquet as pq
+
+    from claimtag import CLAIM_TYPES
+    from claimtag.evaluate import default_prefilter, predict
+    from claimtag.gold import normalise
+    from claimtag.learned import choose_model
+    from claimtag.rules import default_rules
+    from claimtag.segment import split_spans
+
+    model = choose_model(args.model)
+    assert model is not None
+    pack = default_rules()
+    prefilter = default_prefilter(pack)
+    skip = gold_texts(args.corpus_dir)
+    rng = random.Random(SEED)
+    pool: list[dict[str, object]] = []
+    for name in CORPORA:
+        table = pq.read_table(args.corpus_dir / f"{name}.parquet", columns=["doc_id", "text"])
+        rows = table.to_pylist()
+        used = random.Random("corpus-check")  # corpus_check.py's draw, left out
+        order = list(rows)
+        used.shuffle(order)
+        seen = {str(r["doc_id"]) for r in order[: DOCS[name]]}
+        fresh = [r for r in rows if str(r["doc_id"]) not in seen]
+        rng.shuffle(fresh)
+        for row in fresh[: READ[name]]:
+            text = row["text"] or ""
+            for start, end, _ in split_spans(text):
+                sentence = normalise(text[start:end])
+                if 30 <= len(sentence) <= 600 and sentence not in skip:
+                    pool.append(
+                        {
+                            "corpus": name,
+                            "doc_id": str(row["doc_id"]),
+                            "start": start,
+                            "end": end,
+                            "raw": text[start:end],
+                            "text": sentence,
+                        }
+                    )
+    print(f"{len(pool)} corpus sentences outside the gold", file=sys.stderr)
+    texts = [str(p["text"]) for p in pool]
+    probs = model.probabilities(texts)
+    picked: dict[int, tuple[str, int, float]] = {}
+    for t, claim_type in enumerate(CLAIM_TYPES):
+        cands = [i for i in range(len(pool)) if probs[i, t] >= BANDS[0][0]]
+        silent = [
+            i
+            for i in cands
+            if claim_type not in predict(pack, texts[i], prefilter=prefilter).labels
+        ]
+        for b, (low, high) in enumerate(BANDS):
+            band = [i for i in silent if low <= probs[i, t] < high and i not in picked]
+            rng.shuffle(band)
+            for i in band[:PER_BAND]:
+                picked[i] = (claim_type, b, float(probs[i, t]))
+            print(f"{claim_type} band {low}-{high}: {len(band)} candidates", file=sys.stderr)
+    order = sorted(picked)
+    rng.shuffle(order)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (
+        (args.out / "references.jsonl").open("w") as refs,
+        (args.out / "batch.jsonl").open("w") as batch,
+        (args.out / "strata.jsonl").open("w") as strata,
+    ):
+        for i in order:
+            p = pool[i]
+            ident = f"{p['corpus']}:{p['doc_id']}:{p['start']}-{p['end']}"
+            sha1 = hashlib.sha1(str(p["raw"]).encode("utf-8")).hexdigest()
+            ref = {
+                "id": ident,
+                "corpus": p["corpus"],
+                "doc_id": p["doc_id"],
+                "start": p["start"],
+                "end": p["end"],
+                "sha1": sha1,
+            }
+            refs.write(json.dumps(ref) + "\n")
+            batch.write(json.dumps({"id": ident, "corpus": p["corpus"], "text": p["text"]}) + "\n")
+            claim_type, b, prob = picked[i]
+            strata.write(
+                json.dumps(
+                    {
+                        "id": ident,
+                        "type": claim_type,
+                        "band": list(BANDS[b]),
+                        "probability": round(prob, 4),
+                    }
+                )
+                + "\n"
+            )
+    print(f"wrote {len(order)} sentences to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

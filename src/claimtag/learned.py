@@ -1,0 +1,434 @@
+"""A learned text classifier beside the rules: logistic regression over n-grams.
+
+The rules say why a sentence carries a claim; their patterns miss phrasings nobody wrote a
+rule for. The model reads the whole sentence: one logistic regression per claim type over
+TF-IDF weights of its words, word pairs and character 2-5-grams. It only adds: a claim of a
+type is added where no rule of that type fired and the model's probability reaches its
+threshold for the type, so every rule claim stays as the rules made it. A learned claim's
+rule id is ``learned.<type>``; its evidence is the words that weighed most for it; its
+confidence is the probability.
+
+The model is data, versioned beside the rule pack: a Parquet table with one row per
+feature (``block``: 0 word n-gram, 1 character n-gram; ``gram``; ``idf``; one weight column
+per claim type) and, in the table's key-value metadata under ``claimtag.model``, its name,
+version, intercepts, thresholds and how it was trained. ``scripts/train_model.py`` writes
+it (it needs scikit-learn); this module scores with numpy alone, through the same
+:func:`features` the training used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
+
+from claimtag import CLAIM_TYPES
+from claimtag.errors import ClaimtagError
+from claimtag.rules import RESERVED_PREFIX as LEARNED_PREFIX
+
+METADATA_KEY = b"claimtag.model"
+FORMAT = 1
+BUNDLED = "core-text.parquet"
+#: How many of the words that weighed most for a learned claim are kept as its evidence.
+EVIDENCE_WORDS = 3
+
+_TOKEN = re.compile(r"\b\w\w+\b")
+_CHAR_N = (2, 3, 4, 5)
+
+
+class ModelError(ClaimtagError):
+    """A model file cannot be read or is not a claimtag model."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        super().__init__(f"invalid model {source}: {reason}")
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """The words of ``text`` (two or more word characters), lower-cased, with their spans;
+    [] when lower-casing changes where words start and end (a few scripts), so that spans
+    are never wrong."""
+    found = [(m.group().lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    if [w for w, _, _ in found] != _TOKEN.findall(text.lower()):
+        return []
+    return found
+
+
+def word_grams(words: Sequence[str]) -> list[str]:
+    """Words and pairs of adjacent words ("nuclear", "nuclear weapons")."""
+    out = list(words)
+    out.extend(f"{a} {b}" for a, b in itertools.pairwise(words))
+    return out
+
+
+def char_grams(text: str) -> list[str]:
+    """Character 2-5-grams of each whitespace-separated word, lower-cased and padded by a
+    space each side."""
+    out: list[str] = []
+    for word in text.lower().split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in _CHAR_N:
+            if n > size:
+                break
+            out.extend([padded[i : i + n] for i in range(size - n + 1)])
+    return out
+
+
+def features(text: str) -> tuple[list[str], list[str]]:
+    """The word n-grams and character n-grams of ``text``, as training and scoring see them.
+
+    Words are runs of two or more word characters of the lower-cased text.
+    """
+    return word_grams(_TOKEN.findall(text.lower())), char_grams(text)
+
+
+def learned_rule_id(claim_type: str) -> str:
+    return f"{LEARNED_PREFIX}{claim_type}"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A word or word pair that weighed for a learned claim: ``sentence[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+    weight: float
+
+
+#: Code points that ``str.split()`` splits on (``str.isspace``); the last is U+3000.
+_SPACES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.int64)
+_MAX_ALPHABET = 4095  # 12 bits a character: five characters and the length in 63 bits
+
+
+class CharGrams:
+    """Finds the character n-grams of a vocabulary in many texts at once, with numpy.
+
+    Each character of the vocabulary gets a small number (space 1, characters the
+    vocabulary does not hold 0), so an n-gram of up to five characters packs exactly into
+    one 64-bit key: 12 bits a character plus its length. The texts are joined by spaces;
+    every window of 2-5 characters gets its key, and a hash index of the vocabulary's keys
+    says which windows are features. A window that crosses a word boundary has a space
+    inside and matches nothing, so the hits are exactly :func:`char_grams`' n-grams that
+    the vocabulary holds, without a Python loop over the characters.
+    """
+
+    __slots__ = ("_bits", "_codes", "_columns", "_index")
+
+    def __init__(self, grams: dict[str, int]) -> None:
+        alphabet = sorted({ch for g in grams for ch in g} - {" "})
+        if len(alphabet) > _MAX_ALPHABET:
+            raise ValueError(f"{len(alphabet)} distinct characters (at most {_MAX_ALPHABET})")
+        if any(not 1 <= len(g) <= 5 for g in grams):
+            raise ValueError("character n-grams must be 1 to 5 characters long")
+        self._bits = max(1, (len(alphabet) + 1).bit_length())
+        codes = np.zeros(0x110000, dtype=np.uint16)
+        codes[_SPACES] = 1
+        codes[[ord(c) for c in alphabet]] = np.arange(2, len(alphabet) + 2, dtype=np.uint16)
+        self._codes = codes
+        keys = np.array([self._key(g) for g in grams], dtype=np.uint64)
+        self._index = pd.Index(keys)
+        self._columns = np.fromiter(grams.values(), dtype=np.int64, count=len(grams))
+
+    def _key(self, gram: str) -> int:
+        key = 0
+        for ch in gram:
+            key = (key << self._bits) | int(self._codes[ord(ch)])
+        return key | (len(gram) << 60)
+
+    def find(self, lowered: Sequence[str]) -> tuple[Any, Any]:
+        """(row, column) of every vocabulary n-gram found in each of the ``lowered`` texts."""
+        joined = " " + " ".join(lowered) + " "
+        ids: Any = self._codes[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
+        ids = ids.astype(np.uint64)
+        # the text of each window's start: text r owns the space before it and its characters
+        row_of = np.repeat(
+            np.arange(len(lowered), dtype=np.int64),
+            np.fromiter((len(t) + 1 for t in lowered), dtype=np.int64, count=len(lowered)),
+        )
+        keys, starts = [], []
+        key: Any = ids
+        size = len(ids)
+        for n in range(2, max(_CHAR_N) + 1):  # the windows of n characters
+            key = (key[: size - n + 1] << self._bits) | ids[n - 1 :]
+            keys.append(key | (n << 60))
+            starts.append(np.arange(size - n + 1, dtype=np.int64))
+        if not keys:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        found = self._index.get_indexer(np.concatenate(keys))  # one lookup for all n
+        at = np.flatnonzero(found >= 0)
+        return row_of[np.concatenate(starts)[at]], self._columns[found[at]]
+
+
+class WordGrams:
+    """Finds the words and word pairs of a vocabulary in many texts at once.
+
+    Words are looked up one by one (a dict); a pair is in the vocabulary only if both its
+    words are (a pair cannot be more frequent than its words, and both are kept by the same
+    document-frequency cut), so pairs are looked up with numpy as the two words' columns.
+    """
+
+    __slots__ = ("_pair_columns", "_pairs", "_size", "_words")
+
+    def __init__(self, grams: dict[str, int]) -> None:
+        self._words = {g: i for g, i in grams.items() if " " not in g}
+        self._size = max(self._words.values(), default=0) + 1
+        keys, columns = [], []
+        for g, i in grams.items():
+            if " " in g:
+                a, _, b = g.partition(" ")
+                if a not in self._words or b not in self._words or " " in b:
+                    raise ValueError(f"word pair {g!r} without both its words")
+                keys.append(self._words[a] * self._size + self._words[b])
+                columns.append(i)
+        self._pairs = pd.Index(np.array(keys, dtype=np.int64))
+        self._pair_columns = np.array(columns, dtype=np.int64)
+
+    def find(self, lowered: Sequence[str]) -> tuple[Any, Any]:
+        """(row, column) of every vocabulary word and word pair in each of the texts."""
+        found = [_TOKEN.findall(t) for t in lowered]
+        get = self._words.get
+        ids = np.fromiter(
+            (get(w, -1) for words in found for w in words),
+            dtype=np.int64,
+            count=sum(len(words) for words in found),
+        )
+        row = np.repeat(
+            np.arange(len(lowered), dtype=np.int64),
+            np.fromiter((len(w) for w in found), dtype=np.int64, count=len(found)),
+        )
+        known = ids >= 0
+        rows, cols = [row[known]], [ids[known]]
+        pair = known[:-1] & known[1:] & (row[:-1] == row[1:])
+        if pair.any():
+            at = np.flatnonzero(pair)
+            hit = self._pairs.get_indexer(ids[at] * self._size + ids[at + 1])
+            rows.append(row[at[hit >= 0]])
+            cols.append(self._pair_columns[hit[hit >= 0]])
+        return np.concatenate(rows), np.concatenate(cols)
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class TextModel:
+    """A loaded model: feature index, idf and weights as numpy arrays."""
+
+    name: str
+    version: str
+    types: tuple[str, ...]
+    intercepts: Any  # float64 (types,)
+    thresholds: Any  # float64 (types,)
+    word_index: dict[str, int]
+    char_index: dict[str, int]
+    idf: Any  # float64 (features,): word features first, then character features
+    weights: Any  # float64 (features, types)
+    source: str
+    lineage: dict[str, Any]
+    words: WordGrams
+    chars: CharGrams
+
+    @property
+    def label(self) -> str:
+        """``name@version``, as it appears in a record's ``rule_pack_version``."""
+        return f"{self.name}@{self.version}"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # workers read the file again, not a pickle
+        return (load_model, (self.source,))
+
+    # --- scoring ------------------------------------------------------------------------
+
+    def probabilities(self, texts: Sequence[str]) -> Any:
+        """P(type | sentence) for each text: a float64 array (len(texts), len(types))."""
+        n, k = len(texts), len(self.types)
+        lowered = [t.lower() for t in texts]
+        word_rows, word_cols = self.words.find(lowered)
+        char_rows, char_cols = self.chars.find(lowered)
+        z = np.tile(self.intercepts, (n, 1))
+        size = len(self.idf)
+        # how often each feature occurs in each text
+        keys, counts = np.unique(
+            np.concatenate([word_rows * size + word_cols, char_rows * size + char_cols]),
+            return_counts=True,
+        )
+        if len(keys):
+            row, col = keys // size, keys % size
+            x = (1.0 + np.log(counts)) * self.idf[col]
+            # each block (words, characters) is scaled to unit length on its own
+            block = row * 2 + (col >= len(self.word_index))
+            norm = np.sqrt(np.bincount(block, weights=x * x, minlength=2 * n))
+            x = x / norm[block]
+            weights = self.weights[col]
+            for t in range(k):
+                z[:, t] += np.bincount(row, weights=x * weights[:, t], minlength=n)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def evidence(self, text: str, claim_type: str) -> list[Evidence]:
+        """The words and word pairs of ``text`` that weighed most for ``claim_type``, in text
+        order (at most :data:`EVIDENCE_WORDS`; [] when no word weighed for it)."""
+        t = self.types.index(claim_type)
+        words = tokens(text)
+        grams = word_grams([w for w, _, _ in words])
+        spans = [(s, e) for _, s, e in words]
+        spans.extend((a[1], b[2]) for a, b in itertools.pairwise(words))
+        found = {g: self.word_index[g] for g in grams if g in self.word_index}
+        if not found:
+            return []
+        counts = Counter(g for g in grams if g in found)
+        x = {g: (1.0 + math.log(c)) * float(self.idf[found[g]]) for g, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in x.values()))
+        weight = {g: x[g] / norm * float(self.weights[found[g], t]) for g in x}
+        best = sorted((g for g in weight if weight[g] > 0), key=lambda g: -weight[g])
+        first: dict[str, tuple[int, int]] = {}
+        for g, span in zip(grams, spans, strict=True):
+            first.setdefault(g, span)
+        chosen = [(first[g], g) for g in best[:EVIDENCE_WORDS]]
+        return [Evidence(s, e, text[s:e], round(weight[g], 4)) for (s, e), g in sorted(chosen)]
+
+
+# --- reading ------------------------------------------------------------------------------
+
+_COLUMNS = ("block", "gram", "idf")
+
+
+def load_model(path: str | Path) -> TextModel:
+    """Read a model file (Parquet, see the module doc); :class:`ModelError` if it is not one."""
+    key = str(path)
+    try:
+        stat = Path(key).stat()
+    except OSError as e:
+        raise ModelError(key, e.strerror or "cannot be read") from e
+    return _load(key, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _load(source: str, mtime_ns: int, size: int) -> TextModel:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(source)
+    except (OSError, pa.ArrowException) as e:
+        raise ModelError(source, f"not a Parquet file ({e})") from e
+    meta_raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if meta_raw is None:
+        raise ModelError(source, "no claimtag.model metadata: not a claimtag model")
+    try:
+        meta = json.loads(meta_raw)
+    except ValueError as e:
+        raise ModelError(source, f"claimtag.model metadata is not JSON ({e})") from e
+    problem = _check_meta(meta)
+    if problem:
+        raise ModelError(source, problem)
+    types = tuple(meta["types"])
+    missing = [c for c in (*_COLUMNS, *(f"w_{t}" for t in types)) if c not in table.column_names]
+    if missing:
+        raise ModelError(source, f"missing column(s): {', '.join(missing)}")
+    try:
+        block = table.column("block").to_numpy()
+        grams = table.column("gram").to_pylist()
+        idf = table.column("idf").to_numpy().astype(np.float64)
+        weights = np.column_stack(
+            [table.column(f"w_{t}").to_numpy().astype(np.float64) for t in types]
+        )
+    except (pa.ArrowException, TypeError, ValueError) as e:
+        raise ModelError(source, f"unreadable feature columns ({e})") from e
+    n_word = int(np.sum(block == 0))
+    if (
+        not np.all(block[:n_word] == 0)
+        or not np.all(block[n_word:] == 1)
+        or any(not isinstance(g, str) for g in grams)
+        or len(set(grams[:n_word])) != n_word
+        or len(set(grams[n_word:])) != len(grams) - n_word
+    ):
+        raise ModelError(
+            source,
+            "features must be word rows (block 0), then character rows (block 1), each n-gram once",
+        )
+    if not (np.all(np.isfinite(idf)) and np.all(idf > 0) and np.all(np.isfinite(weights))):
+        raise ModelError(source, "idf and weights must be finite numbers (idf > 0)")
+    word_index = {g: i for i, g in enumerate(grams[:n_word])}
+    char_index = {g: n_word + i for i, g in enumerate(grams[n_word:])}
+    try:
+        words = WordGrams(word_index)
+        chars = CharGrams(char_index)
+    except ValueError as e:
+        raise ModelError(source, f"features: {e}") from e
+    return TextModel(
+        name=meta["name"],
+        version=meta["version"],
+        types=types,
+        intercepts=np.asarray(meta["intercepts"], dtype=np.float64),
+        thresholds=np.asarray(meta["thresholds"], dtype=np.float64),
+        word_index=word_index,
+        char_index=char_index,
+        idf=idf,
+        weights=weights,
+        source=source,
+        lineage=meta.get("training", {}),
+        words=words,
+        chars=chars,
+    )
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+
+
+def _check_meta(meta: Any) -> str | None:
+    """What is wrong with a model's metadata, or None."""
+    if not isinstance(meta, dict):
+        return "claimtag.model metadata must be a JSON object"
+    if meta.get("format") != FORMAT:
+        return f"model format {meta.get('format')!r} is not {FORMAT}"
+    if not isinstance(meta.get("name"), str) or not _NAME.match(meta["name"]):
+        return "name must be lower-case letters, digits, '-' or '_'"
+    if not isinstance(meta.get("version"), str) or not _VERSION.match(meta["version"]):
+        return "version must be MAJOR.MINOR.PATCH"
+    types = meta.get("types")
+    if (
+        not isinstance(types, list)
+        or not types
+        or len(set(types)) != len(types)
+        or any(t not in CLAIM_TYPES for t in types)
+    ):
+        return f"types must be distinct claim types of {', '.join(CLAIM_TYPES)}"
+    for key, low, high in (("intercepts", -math.inf, math.inf), ("thresholds", 0.5, 1.0)):
+        values = meta.get(key)
+        if (
+            not isinstance(values, list)
+            or len(values) != len(types)
+            or any(
+                not isinstance(v, int | float) or isinstance(v, bool) or not low <= v <= high
+                for v in values
+            )
+        ):
+            return f"{key} must be {len(types)} number(s) in [{low}, {high}]"
+    return None
+
+
+def bundled_model_path() -> Path:
+    return Path(str(resources.files("claimtag") / "data" / BUNDLED))
+
+
+def bundled_model() -> TextModel:
+    """The model that ships with claimtag, trained on the development gold split."""
+    return load_model(bundled_model_path())
+
+
+def choose_model(path: str | Path | None = None, *, enabled: bool = True) -> TextModel | None:
+    """The model a run uses: the file at ``path``, else the bundled one; None when not
+    ``enabled`` (rules only)."""
+    if not enabled:
+        return None
+    return bundled_model() if path is None else load_model(path)

@@ -1,0 +1,411 @@
+"""The learned layer: features, the model file, the numpy scorer, and the claims it adds."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from claimtag import CLAIM_TYPES
+from claimtag.classify import classify_document
+from claimtag.cli import main
+from claimtag.evaluate import evaluate, predict
+from claimtag.learned import (
+    FORMAT,
+    METADATA_KEY,
+    CharGrams,
+    ModelError,
+    TextModel,
+    WordGrams,
+    bundled_model,
+    char_grams,
+    features,
+    load_model,
+    tokens,
+)
+from claimtag.pipeline import RunContext
+from claimtag.rules import compile_packs, default_rules, parse_pack
+from claimtag.schemas import violations
+from claimtag.segment import split_sentences
+from claimtag.tagging import tag_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _train_module() -> Any:
+    spec = importlib.util.spec_from_file_location("train_model", ROOT / "scripts/train_model.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("train_model", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_model(
+    path: Path,
+    words: dict[str, tuple[float, float, float]],
+    chars: dict[str, tuple[float, float, float]] | None = None,
+    *,
+    intercepts: tuple[float, float, float] = (-5.0, -5.0, -5.0),
+    thresholds: tuple[float, float, float] = (0.9, 0.9, 0.9),
+    meta: dict[str, Any] | None = None,
+) -> Path:
+    """A hand-made model file: every idf 1, the given weights per claim type."""
+    chars = chars or {}
+    grams = [*words, *chars]
+    weights = [*words.values(), *chars.values()]
+    table = pa.table(
+        {
+            "block": pa.array([0] * len(words) + [1] * len(chars), pa.int8()),
+            "gram": pa.array(grams, pa.string()),
+            "idf": pa.array([1.0] * len(grams), pa.float32()),
+            **{
+                f"w_{t}": pa.array([w[i] for w in weights], pa.float32())
+                for i, t in enumerate(CLAIM_TYPES)
+            },
+        }
+    )
+    info = {
+        "format": FORMAT,
+        "name": "test",
+        "version": "0.1.0",
+        "types": list(CLAIM_TYPES),
+        "intercepts": list(intercepts),
+        "thresholds": list(thresholds),
+        "training": {"split": "hand-made"},
+    }
+    info.update(meta or {})
+    pq.write_table(table.replace_schema_metadata({METADATA_KEY: json.dumps(info)}), path)
+    return path
+
+
+@pytest.fixture
+def menace(tmp_path: Path) -> TextModel:
+    """ "menace" weighs for threat, "pact" for alliance; nothing else counts."""
+    return load_model(
+        write_model(
+            tmp_path / "menace.parquet",
+            {"menace": (10.0, 0.0, 0.0), "pact": (0.0, 10.0, 0.0), "the": (-1.0, -1.0, -1.0)},
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "some_chars"),
+    [
+        ("Nuclear weapons", ["nuclear", "weapons", "nuclear weapons"], [" n", "nu", "ons "]),
+        ("U.S. sanctions", ["sanctions"], [" u.", "u.s.", "s. "]),
+        ("a I x", [], [" a ", " i ", " x "]),
+        ("Iran's oil", ["iran", "oil", "iran oil"], ["'s ", "an's"]),
+        ("ÉTATS-UNIS", ["états", "unis", "états unis"], ["s-u"]),
+        ("", [], []),
+    ],
+)
+def test_features(text: str, words: list[str], some_chars: list[str]) -> None:
+    got_words, got_chars = features(text)
+    assert got_words == words
+    for gram in some_chars:
+        assert gram in got_chars
+
+
+def test_char_grams_pad_each_word() -> None:
+    assert char_grams("ab") == [" a", "ab", "b ", " ab", "ab ", " ab "]
+
+
+def test_tokens_keep_spans_of_the_original_text() -> None:
+    text = "  The İstanbul talks"
+    for word, start, end in tokens(text):
+        assert text[start:end].lower() == word
+
+
+def test_scores_of_a_hand_made_model(menace: TextModel) -> None:
+    probs = menace.probabilities(["A menace grows.", "A pact holds.", "Nothing here.", ""])
+    # "menace" is the only known word of the first sentence: unit length, z = -5 + 10
+    assert probs[0, 0] == pytest.approx(1 / (1 + np.exp(-5.0)))
+    assert probs[1, 1] == pytest.approx(1 / (1 + np.exp(-5.0)))
+    assert probs[2].tolist() == pytest.approx([1 / (1 + np.exp(5.0))] * 3)
+    assert probs[3].tolist() == pytest.approx([1 / (1 + np.exp(5.0))] * 3)
+    # two known words share the unit length: "the" pulls "menace" down
+    both = menace.probabilities(["The menace"])[0, 0]
+    assert both == pytest.approx(1 / (1 + np.exp(-(-5.0 + (10.0 - 1.0) / np.sqrt(2)))))
+
+
+def test_batch_scores_equal_one_by_one(menace: TextModel) -> None:
+    texts = ["A menace grows.", "The pact, the menace.", "Nothing.", "menace menace pact"]
+    together = menace.probabilities(texts)
+    alone = np.vstack([menace.probabilities([t]) for t in texts])
+    assert np.allclose(together, alone)
+
+
+def test_bundled_model_reproduces_the_training_probabilities() -> None:
+    """scripts/train_model.py stored scikit-learn's probabilities for the pack's example
+    sentences; the numpy scorer gives the same (weights are stored as float32)."""
+    model = bundled_model()
+    table = pq.read_table(model.source)
+    checks = json.loads(table.schema.metadata[METADATA_KEY])["checks"]
+    assert len(checks["texts"]) > 1000
+    got = model.probabilities(checks["texts"])
+    assert np.abs(got - np.asarray(checks["probabilities"])).max() < 1e-4
+
+
+def test_bundled_model_records_its_training() -> None:
+    model = bundled_model()
+    assert model.label.startswith("core-text@")
+    assert model.lineage["split"] == "development"
+    heldout = (ROOT / "gold/splits-heldout.txt").read_text().split()
+    assert not set(model.lineage["gold_files"]) & set(heldout)
+    assert all(0.5 <= t < 1 for t in model.thresholds)
+
+
+#: whitespace str.split() splits on but " " is not, case changes that change length, one-
+#: letter words, runs of spaces, characters outside the Basic Multilingual Plane
+TRICKY = [
+    "a\u3000b\x1cc\u2029d\x85e",
+    "İSTANBUL ΟΔΟΣ ǅemal ß",
+    "x  y\t\tz \n",
+    "𝔘𝔑 council 😀 talks",
+    "",
+    "   ",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=80), min_size=1, max_size=6))
+def test_training_features_equal_scoring_features(texts: list[str]) -> None:
+    """The trainer's TF-IDF rows times the weights give the scorer's logits, on any text."""
+    train = _train_module()
+    corpus = [*texts, *TRICKY, "the menace of war", "a pact of allies", "oil embargo on the menace"]
+    vec = train.Vectoriser(corpus + corpus)  # every gram seen twice: kept by min_df
+    rng = np.random.default_rng(0)
+    size = len(vec.words) + len(vec.chars)
+    weights = rng.normal(size=(size, 3))
+    model = TextModel(
+        name="prop",
+        version="0.0.1",
+        types=CLAIM_TYPES,
+        intercepts=np.array([0.1, -0.2, 0.3]),
+        thresholds=np.array([0.9, 0.9, 0.9]),
+        word_index=vec.index,
+        char_index=vec.char_index,
+        idf=vec.idf,
+        weights=weights,
+        source="(memory)",
+        lineage={},
+        words=WordGrams(vec.index),
+        chars=CharGrams(vec.char_index),
+    )
+    logits = (
+        np.array(
+            [
+                [sum(v * weights[c, t] for c, v in row.items()) for t in range(3)]
+                for row in vec.rows(corpus)
+            ]
+        )
+        + model.intercepts
+    )
+    assert np.allclose(model.probabilities(corpus), 1 / (1 + np.exp(-logits)))
+
+
+def test_model_pickles_as_its_file(menace: TextModel) -> None:
+    again = pickle.loads(pickle.dumps(menace))
+    assert again.source == menace.source
+    assert np.array_equal(again.weights, menace.weights)
+
+
+# --- the claims it adds ---------------------------------------------------------------------
+
+
+def _claims(text: str, model: TextModel | None) -> dict[str, Any]:
+    pack = default_rules()
+    found = classify_document(pack, text, split_sentences(text), model=model)
+    return {c.claim_type: c for claims in found.values() for c in claims}
+
+
+def test_learned_claim_where_no_rule_fired(menace: TextModel) -> None:
+    text = "Heading\n\nWe see the menace in the east. It may be a menace."
+    assert "threat" not in _claims(text, None)
+    claim = _claims(text, menace)["threat"]
+    assert claim.rule_ids == ["learned.threat"]
+    assert [(m.text, text[m.start : m.end]) for m in claim.matches] == [("menace", "menace")]
+    assert 0.9 <= claim.confidence <= 1
+
+
+def test_learned_claims_carry_negation_and_hedging(menace: TextModel) -> None:
+    claim = _claims("It is not a menace to us.", menace)["threat"]
+    assert (claim.negated, claim.negation_cue) == (True, "not")
+    claim = _claims("It may yet become a menace.", menace)["threat"]
+    assert claim.hedged
+    assert not claim.negated
+
+
+def test_no_learned_claim_where_a_rule_of_the_type_fired(menace: TextModel) -> None:
+    text = "The missile strike on the capital is a menace."
+    rules_only = _claims(text, None)["threat"]
+    assert not any(r.startswith("learned.") for r in rules_only.rule_ids)
+    assert _claims(text, menace)["threat"] == rules_only
+
+
+def test_no_learned_claim_below_the_threshold(tmp_path: Path) -> None:
+    model = load_model(
+        write_model(tmp_path / "m.parquet", {"menace": (10.0, 0, 0)}, thresholds=(0.999,) * 3)
+    )
+    assert _claims("A menace grows.", model) == {}
+
+
+def test_headings_get_no_learned_claims(menace: TextModel) -> None:
+    assert _claims("The menace\n\nText.", menace) == {}
+
+
+def test_learned_records_are_schema_valid_and_name_the_model(menace: TextModel) -> None:
+    ctx = RunContext(run_id="t", rules=default_rules(), model=menace)
+    out = tag_text("We see a menace. A pact was signed by the allies.", "d", ctx)
+    assert out["labels"] == ["alliance", "threat"]
+    for record in out["claims"]:
+        assert violations("claim", record) == []
+        assert record["rule_pack_version"] == f"{default_rules().version}+test@0.1.0"
+    threat = next(r for r in out["claims"] if r["claim_type"] == "threat")
+    assert threat["rule_ids"] == ["learned.threat"]
+    assert threat["evidence"][0]["text"] == "menace"
+
+
+def test_evaluate_scores_the_model_and_reports_it_as_rules(menace: TextModel) -> None:
+    gold = [
+        {"id": "1", "text": "A menace grows.", "labels": ["threat"]},
+        {"id": "2", "text": "The weather is fine.", "labels": []},
+    ]
+    without = evaluate(default_rules(), gold)
+    result = evaluate(default_rules(), gold, model=menace)
+    assert without["rules"]["per_type"]["threat"]["tp"] == 0
+    assert result["rules"]["per_type"]["threat"]["tp"] == 1
+    assert result["model"] == "test@0.1.0"
+    rows = {r["rule_id"]: r for r in result["rule_diagnostics"]}
+    assert rows["learned.threat"]["hits"] == 1
+    assert rows["learned.threat"]["precision"] == 1.0
+    assert rows["learned.alliance"]["hits"] == 0
+
+
+def test_predict_with_and_without_model(menace: TextModel) -> None:
+    assert predict(default_rules(), "A menace grows.").labels == frozenset()
+    assert predict(default_rules(), "A menace grows.", model=menace).labels == {"threat"}
+
+
+def test_rule_packs_may_not_use_the_learned_prefix() -> None:
+    text = """
+name: mine
+version: 0.1.0
+rules:
+  - id: learned.threat
+    claim_type: threat
+    weight: 0.5
+    patterns: ['\\bmenace\\b']
+    examples: {positive: ['a menace'], negative: ['a friend']}
+"""
+    from claimtag.errors import RulePackError
+
+    with pytest.raises(RulePackError, match="name the learned model's claims"):
+        compile_packs([parse_pack(text, "mine.yaml", use_cache=False)])
+
+
+# --- bad model files ------------------------------------------------------------------------
+
+
+def _bad(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / f"{kind}.parquet"
+    good = {"menace": (1.0, 0.0, 0.0)}
+    if kind == "not parquet":
+        path.write_text("hello")
+    elif kind == "plain table":
+        pq.write_table(pa.table({"a": [1]}), path)
+    elif kind == "format":
+        write_model(path, good, meta={"format": 99})
+    elif kind == "threshold":
+        write_model(path, good, thresholds=(0.9, 1.5, 0.9))
+    elif kind == "types":
+        write_model(path, good, meta={"types": ["threat", "weather", "alliance"]})
+    elif kind == "name":
+        write_model(path, good, meta={"name": "Bad Name"})
+    elif kind == "duplicate":
+        write_model(path, {"menace": (1.0, 0.0, 0.0)}, {"me": (1, 0, 0), "en": (1, 0, 0)})
+        table = pq.read_table(path)
+        grams = table.column("gram").to_pylist()
+        grams[2] = "me"
+        table = table.set_column(1, "gram", pa.array(grams))
+        pq.write_table(table, path)
+    elif kind == "nan":
+        write_model(path, {"menace": (float("nan"), 0.0, 0.0)})
+    elif kind == "missing column":
+        write_model(path, good)
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns(["w_alliance"]), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("not parquet", "not a Parquet file"),
+        ("plain table", "not a claimtag model"),
+        ("format", "model format 99 is not 1"),
+        ("threshold", "thresholds must be 3 number"),
+        ("types", "types must be distinct claim types"),
+        ("name", "name must be lower-case"),
+        ("duplicate", "each n-gram once"),
+        ("nan", "must be finite"),
+        ("missing column", "missing column(s): w_alliance"),
+    ],
+)
+def test_bad_model_files_are_refused(tmp_path: Path, kind: str, message: str) -> None:
+    with pytest.raises(ModelError, match=re_escape(message)):
+        load_model(_bad(tmp_path, kind))
+
+
+def re_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "missing.parquet"], "invalid model missing.parquet"),
+        (["--model", "BAD"], "not a Parquet file"),
+        (["--model", "m.parquet", "--no-model"], "--model and --no-model exclude each other"),
+    ],
+)
+def test_cli_refuses_bad_models_with_a_message(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "BAD").write_text("not a model")
+    write_model(tmp_path / "m.parquet", {"menace": (1.0, 0, 0)})
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("A menace.\n"))
+    assert main(["tag", "-", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_cli_tag_with_a_model_and_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_model(tmp_path / "m.parquet", {"menace": (10.0, 0, 0)})
+    for args, labels in ((["--model", str(path)], ["threat"]), (["--no-model"], [])):
+        monkeypatch.setattr("sys.stdin", __import__("io").StringIO("A menace grows.\n"))
+        assert main(["tag", "-", *args]) == 0
+        assert json.loads(capsys.readouterr().out)["labels"] == labels
