@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Markdown tables of the bundled rules' quality on every gold split (for docs/QUALITY.md).
+"""Markdown tables of the bundled tagger's quality on every gold split (for docs/QUALITY.md).
 
-    python scripts/quality_tables.py [--corpus ../shared/corpus]
+    python scripts/quality_tables.py [--corpus ../shared/corpus] [--no-model]
 
+The tagger is the bundled rule pack and the bundled learned model, as a run uses them
+(``--no-model``: the rules alone); the pools are also shown with the rules alone.
 Development and held-out splits are pooled separately; the held-out pool is measured,
-never tuned on. Each figure comes from ``claimtag.evaluate.evaluate``, the code behind
-``claimtag evaluate``.
+never tuned on. The learned model was trained on the development split, so its figures
+there are in-sample. Each figure comes from ``claimtag.evaluate.evaluate``, the code
+behind ``claimtag evaluate``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from claimtag import CLAIM_TYPES
 from claimtag.evaluate import evaluate
 from claimtag.gold import load_gold, split_files
+from claimtag.learned import choose_model
 from claimtag.rules import default_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DEV = split_files(ROOT / "gold", "development")
 HELD = split_files(ROOT / "gold", "heldout")
+#: the split the learned model's thresholds were chosen on (written text drawn at random;
+#: ``validation_model``, the corpus sample drawn where the model would add claims, is
+#: reported by scripts/train_model.py instead: its sentences are not a random sample)
+VAL = [n for n in split_files(ROOT / "gold", "validation") if n != "validation_model"]
 GENRES = {
     "un_general_debates": "UN General Debates",
     "us_state_of_the_union": "State of the Union",
@@ -104,34 +112,53 @@ def _row(name: str, n: int, r: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    ap.add_argument("--no-model", action="store_true", help="the rules alone")
     args = ap.parse_args(argv)
     rules = default_rules()
+    model = choose_model(enabled=not args.no_model)
     head = (
         "| split | sentences | threat P / R / F1 | alliance P / R / F1 | "
         "economic_leverage P / R / F1 | macro F1 | keyword baseline | negated | hedged | "
         "actors exact |\n|---|---:|---|---|---|---:|---:|---:|---:|---:|"
     )
-    print(f"Rule pack `{rules.version}`.\n\n{head}")
-    pools: dict[str, list[dict[str, Any]]] = {"dev": [], "held": []}
-    for pool, names in (("dev", DEV), ("held", HELD)):
+    tagger = rules.version if model is None else f"{rules.version}+{model.label}"
+    print(f"Tagger `{tagger}`.\n\n{head}")
+    pools: dict[str, list[dict[str, Any]]] = {"dev": [], "held": [], "val": []}
+    labels = {"dev": "development", "held": "held-out", "val": "validation"}
+    for pool, names in (("dev", DEV), ("held", HELD), ("val", VAL)):
         for name in names:
             gold = load_gold(ROOT / "gold" / f"{name}.jsonl", args.corpus)
             pools[pool] += gold
-            print(_row(f"`{name}`", len(gold), evaluate(rules, gold)))
-        label = "**all development**" if pool == "dev" else "**all held-out**"
-        print(_row(label, len(pools[pool]), evaluate(rules, pools[pool])))
-    print("\nBy genre (held-out pool; macro F1 of the rules and of the keyword baseline):\n")
-    print("| genre | sentences | macro F1 | baseline |\n|---|---:|---:|---:|")
+            print(_row(f"`{name}`", len(gold), evaluate(rules, gold, model=model)))
+        label = f"**all {labels[pool]}**"
+        print(_row(label, len(pools[pool]), evaluate(rules, pools[pool], model=model)))
+        if model is not None:
+            alone = evaluate(rules, pools[pool])
+            print(_row(f"all {labels[pool]}, rules alone", len(pools[pool]), alone))
+    print("\nBy genre (held-out pool; macro F1 of the tagger, the rules alone and the keyword")
+    print("baseline):\n")
+    print("| genre | sentences | macro F1 | rules alone | baseline |\n|---|---:|---:|---:|---:|")
     for genre in sorted({_genre(g) for g in pools["held"]}):
         items = [g for g in pools["held"] if _genre(g) == genre]
-        r = evaluate(rules, items)
+        r = evaluate(rules, items, model=model)
+        alone = evaluate(rules, items)["rules"]["macro_f1"]
         base = r["baseline"]["macro_f1"]
-        print(f"| {genre} | {len(items)} | {r['rules']['macro_f1']:.3f} | {base:.3f} |")
+        print(
+            f"| {genre} | {len(items)} | {r['rules']['macro_f1']:.3f} | {alone:.3f} | {base:.3f} |"
+        )
+    held = evaluate(rules, pools["held"], model=model)
     print("\nReliability of `confidence` (held-out pool):\n")
     print("| confidence | claims | precision |\n|---|---:|---:|")
-    for row in evaluate(rules, pools["held"])["reliability"]:
+    for row in held["reliability"]:
         if row["claims"]:
             print(f"| {row['bucket']} | {row['claims']} | {row['precision']:.3f} |")
+    if model is not None:
+        print("\nClaims the learned model added (held-out pool):\n")
+        print("| rule | claims | right | precision |\n|---|---:|---:|---:|")
+        for row in held["rule_diagnostics"]:
+            if row["rule_id"].startswith("learned."):
+                precision = "—" if row["precision"] is None else f"{row['precision']:.3f}"
+                print(f"| `{row['rule_id']}` | {row['hits']} | {row['correct']} | {precision} |")
     return 0
 
 
