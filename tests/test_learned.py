@@ -409,3 +409,39 @@ def test_cli_tag_with_a_model_and_without(
         monkeypatch.setattr("sys.stdin", __import__("io").StringIO("A menace grows.\n"))
         assert main(["tag", "-", *args]) == 0
         assert json.loads(capsys.readouterr().out)["labels"] == labels
+
+
+def test_documents_scored_together_give_what_each_alone_gives(
+    menace: TextModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run holds documents to score their sentences in one call; the records, document
+    rows and their order are those of tagging each document on its own."""
+    from claimtag import pipeline
+    from claimtag.ingest import Outcome
+    from claimtag.types import Document
+
+    monkeypatch.setattr(pipeline, "SCORE_CHARS", 60)  # a flush every few documents
+    ctx = RunContext(run_id="t", rules=default_rules(), model=menace)
+    texts = [
+        "A menace grows in the east.",
+        "Heading\n\nThe pact holds. A menace remains.",
+        "Nothing to see here at all.",
+        "Troops massed on the border, a menace to the region.",
+        "A pact was signed.",
+    ]
+    docs = [Document(f"d{i}", t, "test", f"{i:064x}") for i, t in enumerate(texts)]
+    items: list[Document | Outcome] = [*docs[:2], Outcome("bad", "test", "failed", "x"), *docs[2:]]
+    together = pipeline.process_items(items, ctx)
+    alone = [pipeline.extract_records(d, ctx)[1] for d in docs]
+    assert together.rejects == []
+    assert together.claims == [r for records in alone for r in records]
+    assert any(r["rule_ids"] == ["learned.threat"] for r in together.claims)
+    assert [d["doc_id"] for d in together.documents] == ["d0", "d1", "bad", "d2", "d3", "d4"]
+
+
+def test_many_sentences_are_scored_in_chunks_with_the_same_result(menace: TextModel) -> None:
+    texts = [f"Sentence {i} names a menace." if i % 3 else f"A pact {i}." for i in range(5000)]
+    assert np.array_equal(
+        menace.probabilities(texts),
+        np.vstack([menace.probabilities(texts[:1]), menace.probabilities(texts[1:])]),
+    )

@@ -7,7 +7,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from claimtag.prefilter import ALL, UNKNOWN_CUES, Cues, Hint, Prefilter, prefilter_for
 from claimtag.rules import CompiledRule, RulePack
@@ -266,12 +266,15 @@ def classify_document(
     sentences: Sequence[Sentence],
     prefilter: Prefilter | None = None,
     model: TextModel | None = None,
+    probabilities: Any = None,
 ) -> dict[int, list[Claim]]:
     """Claims per sentence index, for the sentences of ``text`` that carry any.
 
     Headings, bylines and links are not claims and are passed over. ``prefilter``: the
     candidate scan to use (default: the pack's own, :func:`prefilter_for`). ``model``: a
-    learned model that adds claims the rules did not make (:func:`add_learned_claims`).
+    learned model that adds claims the rules did not make (:func:`add_learned_claims`);
+    ``probabilities``: its scores of the :func:`assertive_indices` sentences, when they
+    were scored already (with other documents' sentences: one call scores many faster).
     """
     out: dict[int, list[Claim]] = {}
     scan = prefilter_for(pack) if prefilter is None else prefilter
@@ -283,20 +286,25 @@ def classify_document(
         if claims:
             out[i] = claims
     if model is not None:
-        assertive = [
-            (i, s) for i, s in enumerate(sentences) if not is_non_assertive(text, s.start, s.end)
-        ]
+        assertive = assertive_indices(text, sentences)
         added = add_learned_claims(
             pack,
             model,
-            [text[s.start : s.end] for _, s in assertive],
-            [s.start for _, s in assertive],
-            [out.get(i, []) for i, _ in assertive],
+            [text[sentences[i].start : sentences[i].end] for i in assertive],
+            [sentences[i].start for i in assertive],
+            [out.get(i, []) for i in assertive],
+            probabilities,
         )
-        for (i, _), claims in zip(assertive, added, strict=True):
+        for i, claims in zip(assertive, added, strict=True):
             if claims:
                 out[i] = claims
     return out
+
+
+def assertive_indices(text: str, sentences: Sequence[Sentence]) -> list[int]:
+    """The indices of the ``sentences`` of ``text`` that are not headings, bylines or links:
+    the sentences the learned model scores."""
+    return [i for i, s in enumerate(sentences) if not is_non_assertive(text, s.start, s.end)]
 
 
 def add_learned_claims(
@@ -305,6 +313,7 @@ def add_learned_claims(
     sentences: Sequence[str],
     offsets: Sequence[int],
     claims: Sequence[list[Claim]],
+    probabilities: Any = None,
 ) -> list[list[Claim]]:
     """The rules' ``claims`` of each sentence plus the model's: a claim of each type no rule
     made whose probability reaches the model's threshold for the type.
@@ -312,13 +321,14 @@ def add_learned_claims(
     A learned claim's evidence is the words that weighed most for it (rule id
     ``learned.<type>``; the whole sentence when no single word did), its confidence the
     probability. Its negation cue is searched around its strongest evidence as for a rule
-    match, its hedging cue in the whole sentence.
+    match, its hedging cue in the whole sentence. ``probabilities``: the model's scores of
+    ``sentences``, when they were scored already.
     """
     from claimtag.learned import learned_rule_id
 
     if not sentences:
         return []
-    probs = model.probabilities(sentences)
+    probs = model.probabilities(sentences) if probabilities is None else probabilities
     out = []
     for k, (sentence, offset, found) in enumerate(zip(sentences, offsets, claims, strict=True)):
         made = {c.claim_type for c in found}

@@ -45,6 +45,8 @@ EVIDENCE_WORDS = 3
 
 _TOKEN = re.compile(r"\b\w\w+\b")
 _CHAR_N = (2, 3, 4, 5)
+#: Sentences scored per numpy pass (a few hundred kB of text).
+_CHUNK = 2048
 
 
 class ModelError(ClaimtagError):
@@ -250,6 +252,10 @@ class TextModel:
 
     def probabilities(self, texts: Sequence[str]) -> Any:
         """P(type | sentence) for each text: a float64 array (len(texts), len(types))."""
+        if len(texts) > _CHUNK:  # smaller arrays stay in cache: faster than one big call
+            return np.vstack(
+                [self.probabilities(texts[i : i + _CHUNK]) for i in range(0, len(texts), _CHUNK)]
+            )
         n, k = len(texts), len(self.types)
         lowered = [t.lower() for t in texts]
         word_rows, word_cols = self.words.find(lowered)

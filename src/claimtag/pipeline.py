@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from claimtag.actors import ActorResolver, year_of
-from claimtag.classify import classify_document
+from claimtag.classify import assertive_indices, classify_document
 from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Outcome, Unit, read_unit
 from claimtag.records import build_record
 from claimtag.rules import RulePack
 from claimtag.schemas import fast_validator, schema_version, violations
 from claimtag.segment import split_sentences
-from claimtag.types import Document, Previous
+from claimtag.types import Document, Previous, Sentence
 
 if TYPE_CHECKING:
     from claimtag.learned import TextModel
@@ -120,27 +120,50 @@ def document_row(
     }
 
 
-def extract_records(
-    doc: Document,
-    ctx: RunContext,
-    timings: dict[str, float] | None = None,
-    warnings: list[str] | None = None,
-) -> tuple[int, list[dict[str, Any]]]:
-    """Split, classify and build the claim records of one document: (n_sentences, records).
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A document's sentences (``sentences``) and those short enough to tag (``tagged``)."""
 
-    Sentences longer than ``ctx.options.max_sentence_chars`` are counted but not tagged
-    (run-on text such as tables or OCR noise); ``warnings`` receives a note saying so.
-    """
-    t0 = time.perf_counter()
+    sentences: list[Sentence]
+    tagged: list[Sentence]
+
+
+def split_document(doc: Document, ctx: RunContext, warnings: list[str] | None = None) -> Split:
+    """The sentences of ``doc``. Sentences longer than ``ctx.options.max_sentence_chars`` are
+    counted but not tagged (run-on text such as tables or OCR noise); ``warnings`` receives
+    a note saying so."""
     sentences = split_sentences(doc.text)
-    t1 = time.perf_counter()
     limit = ctx.options.max_sentence_chars
     tagged = [s for s in sentences if s.end - s.start <= limit]
     if len(tagged) < len(sentences) and warnings is not None:
         warnings.append(
             f"{len(sentences) - len(tagged)} sentence(s) longer than {limit} characters not tagged"
         )
-    found = classify_document(ctx.rules, doc.text, tagged, model=ctx.model)
+    return Split(sentences, tagged)
+
+
+def extract_records(
+    doc: Document,
+    ctx: RunContext,
+    timings: dict[str, float] | None = None,
+    warnings: list[str] | None = None,
+    split: Split | None = None,
+    probabilities: Any = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Split, classify and build the claim records of one document: (n_sentences, records).
+
+    ``split``: the document split already (:func:`split_document`, whose ``warnings`` it
+    gave); ``probabilities``: the learned model's scores of its assertive sentences, scored
+    already (:func:`score_documents`).
+    """
+    t0 = time.perf_counter()
+    if split is None:
+        split = split_document(doc, ctx, warnings)
+    sentences, tagged = split.sentences, split.tagged
+    t1 = time.perf_counter()
+    found = classify_document(
+        ctx.rules, doc.text, tagged, model=ctx.model, probabilities=probabilities
+    )
     t2 = time.perf_counter()
     resolver = ActorResolver.default()
     home = doc.metadata.get("home")
@@ -170,10 +193,57 @@ def extract_records(
     return len(sentences), records
 
 
-def process_document(doc: Document, ctx: RunContext, result: BatchResult) -> None:
-    """Tag one document and add its claims, rejects and document row to ``result``."""
+#: How much text the learned model scores in one call (characters): a call costs about a
+#: millisecond before any text, so the sentences of short documents are scored together.
+SCORE_CHARS = 256 * 1024
+
+
+def score_documents(
+    docs: Sequence[Document], ctx: RunContext, timings: dict[str, float] | None = None
+) -> list[tuple[Split, list[str], Any]]:
+    """Split ``docs`` and score their assertive sentences with ``ctx.model`` in one call:
+    (split, warnings, probabilities) per document, for :func:`process_document`."""
+    t0 = time.perf_counter()
+    splits, notes, texts, bounds = [], [], [], [0]
+    for doc in docs:
+        warnings: list[str] = []
+        split = split_document(doc, ctx, warnings)
+        for i in assertive_indices(doc.text, split.tagged):
+            s = split.tagged[i]
+            texts.append(doc.text[s.start : s.end])
+        splits.append(split)
+        notes.append(warnings)
+        bounds.append(len(texts))
+    t1 = time.perf_counter()
+    assert ctx.model is not None
+    probs = ctx.model.probabilities(texts)
+    if timings is not None:
+        timings["split"] = timings.get("split", 0.0) + t1 - t0
+        timings["classify"] = timings.get("classify", 0.0) + time.perf_counter() - t1
+    return [
+        (split, warnings, probs[bounds[k] : bounds[k + 1]])
+        for k, (split, warnings) in enumerate(zip(splits, notes, strict=True))
+    ]
+
+
+def process_document(
+    doc: Document,
+    ctx: RunContext,
+    result: BatchResult,
+    scored: tuple[Split, list[str], Any] | None = None,
+) -> None:
+    """Tag one document and add its claims, rejects and document row to ``result``.
+
+    ``scored``: the document split and scored already (:func:`score_documents`).
+    """
     notes: list[str] = []
-    n_sentences, records = extract_records(doc, ctx, result.timings, notes)
+    if scored is None:
+        n_sentences, records = extract_records(doc, ctx, result.timings, notes)
+    else:
+        split, notes, probabilities = scored
+        n_sentences, records = extract_records(
+            doc, ctx, result.timings, split=split, probabilities=probabilities
+        )
     t0 = time.perf_counter()
     check = fast_validator("claim")
     n_rejects = 0
@@ -212,10 +282,28 @@ def process_document(doc: Document, ctx: RunContext, result: BatchResult) -> Non
 
 
 def process_items(items: Iterable[Document | Outcome], ctx: RunContext) -> BatchResult:
-    """Process documents; record outcomes of the ones that could not be read."""
+    """Process documents; record outcomes of the ones that could not be read.
+
+    With a learned model, documents are held until about :data:`SCORE_CHARS` of text has
+    come (or an outcome, or the end) and their sentences are scored together.
+    """
     result = BatchResult()
+    pending: list[Document] = []
+    pending_chars = 0
+
+    def flush() -> None:
+        nonlocal pending_chars
+        if pending:
+            for doc, scored in zip(
+                pending, score_documents(pending, ctx, result.timings), strict=True
+            ):
+                process_document(doc, ctx, result, scored)
+        pending.clear()
+        pending_chars = 0
+
     for item in _timed(items, result):
         if isinstance(item, Outcome):
+            flush()  # document rows stay in input order
             result.documents.append(
                 document_row(
                     ctx,
@@ -232,7 +320,14 @@ def process_items(items: Iterable[Document | Outcome], ctx: RunContext) -> Batch
             result.n_unchanged += 1
         else:
             fault(f"read:{item.doc_id}")
-            process_document(item, ctx, result)
+            if ctx.model is None:
+                process_document(item, ctx, result)
+                continue
+            pending.append(item)
+            pending_chars += len(item.text)
+            if pending_chars >= SCORE_CHARS:
+                flush()
+    flush()
     return result
 
 
