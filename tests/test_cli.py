@@ -14,7 +14,7 @@ from claimtag.cli import build_parser, main
 
 from .conftest import EXAMPLES
 
-COMMANDS = [["run"], ["tag"], ["validate"], ["rules"], ["rules", "check"], ["schema"]]
+COMMANDS = [["run"], ["tag"], ["validate"], ["rules"], ["rules", "check"], ["schema"], ["model"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])

@@ -445,3 +445,34 @@ def test_many_sentences_are_scored_in_chunks_with_the_same_result(menace: TextMo
         menace.probabilities(texts),
         np.vstack([menace.probabilities(texts[:1]), menace.probabilities(texts[1:])]),
     )
+
+
+def test_cli_model_shows_the_bundled_model(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["model"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{bundled_model().label} (")
+    assert "trained on the development split" in out
+    assert main(["model", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["thresholds"] == dict(
+        zip(CLAIM_TYPES, bundled_model().thresholds.tolist(), strict=True)
+    )
+    assert info["training"]["labels_sha256"]
+
+
+@pytest.mark.parametrize("kind", ["not parquet", "nan", "missing column"])
+def test_cli_model_refuses_a_bad_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    assert main(["model", str(_bad(tmp_path, kind))]) == 2
+    err = capsys.readouterr().err
+    assert "invalid model" in err
+    assert "Traceback" not in err
+
+
+def test_cli_model_of_a_hand_made_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_model(tmp_path / "m.parquet", {"menace": (1.0, 0, 0)}, thresholds=(0.9, 1.0, 0.8))
+    assert main(["model", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "threat 0.90, alliance (never), economic_leverage 0.80" in out
+    assert "1 word n-grams, 0 character n-grams" in out

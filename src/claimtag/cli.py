@@ -306,6 +306,46 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     return EXIT_OK if not failures else EXIT_FAILED
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from claimtag.learned import choose_model
+
+    model = choose_model(args.file)
+    assert model is not None
+    thresholds: dict[str, float] = dict(zip(model.types, model.thresholds.tolist(), strict=True))
+    info = {
+        "model": model.label,
+        "source": model.source,
+        "types": list(model.types),
+        "thresholds": thresholds,
+        "features": {"words": len(model.word_index), "characters": len(model.char_index)},
+        "training": model.lineage,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_OK
+    training = model.lineage
+    print(f"{model.label} ({model.source})")
+    print(
+        f"  features: {len(model.word_index)} word n-grams, "
+        f"{len(model.char_index)} character n-grams"
+    )
+    print(
+        "  adds a claim where no rule of its type fired, at probability >= "
+        + ", ".join(f"{t} {k:.2f}" if k < 1 else f"{t} (never)" for t, k in thresholds.items())
+    )
+    if training:
+        files = training.get("gold_files", [])
+        print(
+            f"  trained on the {training.get('split', '?')} split: "
+            f"{training.get('sentences', '?')} sentences from {len(files)} gold file(s), "
+            f"C={training.get('C', '?')}, rules {training.get('rules', '?')}"
+        )
+        chosen = training.get("thresholds_chosen_on") or {}
+        if chosen.get("files"):
+            print(f"  thresholds chosen on {', '.join(chosen['files'])}: {chosen.get('rule', '')}")
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from claimtag.ingest import check_inputs
 
@@ -695,6 +735,16 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", action="store_true")
     _rules_args(rp)
     rp.set_defaults(func=cmd_rules_report)
+
+    p = sub.add_parser(
+        "model",
+        help="show the learned model: version, thresholds, how it was trained",
+        description="Read a learned model file (default: the bundled one), check it, and "
+        "show its version, features, thresholds and training lineage.",
+    )
+    p.add_argument("file", nargs="?", type=Path, metavar="FILE", help="a model file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_model)
 
     p = sub.add_parser(
         "serve",

@@ -277,7 +277,8 @@ class TextModel:
             weights = self.weights[col]
             for t in range(k):
                 z[:, t] += np.bincount(row, weights=x * weights[:, t], minlength=n)
-        return 1.0 / (1.0 + np.exp(-z))
+        with np.errstate(over="ignore"):  # exp(-z) overflows to inf for z < -709: p = 0
+            return 1.0 / (1.0 + np.exp(-z))
 
     def evidence(self, text: str, claim_type: str) -> list[Evidence]:
         """The words and word pairs of ``text`` that weighed most for ``claim_type``, in text
