@@ -223,6 +223,13 @@ def test_model_pickles_as_its_file(menace: TextModel) -> None:
     assert np.array_equal(again.weights, menace.weights)
 
 
+def test_bundled_model_pickles_as_the_workers_own_bundled_model() -> None:
+    """A Dask worker may have claimtag installed at another path: it loads its own copy."""
+    func, args = bundled_model().__reduce__()
+    assert (func, args) == (bundled_model, ())
+    assert len(pickle.dumps(bundled_model())) < 1000
+
+
 # --- the claims it adds ---------------------------------------------------------------------
 
 

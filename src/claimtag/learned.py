@@ -245,7 +245,12 @@ class TextModel:
         """``name@version``, as it appears in a record's ``rule_pack_version``."""
         return f"{self.name}@{self.version}"
 
-    def __reduce__(self) -> tuple[Any, ...]:  # workers read the file again, not a pickle
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Workers read the file again instead of unpickling 80,000 features: the bundled
+        model from their own installation (its path may differ there), another model from
+        its path (which workers must see, as they see the run's input files)."""
+        if Path(self.source) == bundled_model_path():
+            return (bundled_model, ())
         return (load_model, (self.source,))
 
     # --- scoring ------------------------------------------------------------------------
