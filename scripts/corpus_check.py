@@ -29,6 +29,7 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ("un_general_debates", "us_state_of_the_union", "reuters21578")
@@ -49,6 +50,22 @@ def gold_texts(corpus_dir: Path) -> frozenset[str]:
     return frozenset(texts)
 
 
+def drawn_documents(
+    corpus_dir: Path, docs: dict[str, int], seed: str = "corpus-check"
+) -> dict[str, list[dict[str, Any]]]:
+    """The seeded draw of ``docs[name]`` documents ({"doc_id", "text"}) of each corpus."""
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in CORPORA:
+        table = pq.read_table(corpus_dir / f"{name}.parquet", columns=["doc_id", "text"])
+        rows = table.to_pylist()
+        rng.shuffle(rows)
+        out[name] = rows[: docs[name]]
+    return out
+
+
 def corpus_sentences(
     corpus_dir: Path,
     docs: dict[str, int],
@@ -57,18 +74,12 @@ def corpus_sentences(
 ) -> list[tuple[str, str, str]]:
     """(corpus, doc_id, sentence) for sentences of at least 30 characters of a seeded draw of
     documents, leaving out the sentences in ``skip``."""
-    import pyarrow.parquet as pq
-
     from claimtag.gold import normalise
     from claimtag.segment import split_spans
 
-    rng = random.Random(seed)
     out: list[tuple[str, str, str]] = []
-    for name in CORPORA:
-        table = pq.read_table(corpus_dir / f"{name}.parquet", columns=["doc_id", "text"])
-        rows = table.to_pylist()
-        rng.shuffle(rows)
-        for row in rows[: docs[name]]:
+    for name, rows in drawn_documents(corpus_dir, docs, seed).items():
+        for row in rows:
             text = row["text"] or ""
             for start, end, *_ in split_spans(text):
                 sentence = normalise(text[start:end])

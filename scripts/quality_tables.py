@@ -21,6 +21,7 @@ from claimtag import CLAIM_TYPES
 from claimtag.evaluate import evaluate
 from claimtag.gold import load_gold, split_files
 from claimtag.learned import choose_model
+from claimtag.pipeline import tagger_version
 from claimtag.rules import default_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "economic_leverage P / R / F1 | macro F1 | keyword baseline | negated | hedged | "
         "actors exact |\n|---|---:|---|---|---|---:|---:|---:|---:|---:|"
     )
-    tagger = rules.version if model is None else f"{rules.version}+{model.label}"
-    print(f"Tagger `{tagger}`.\n\n{head}")
+    print(f"Tagger `{tagger_version(rules, model)}`.\n\n{head}")
     pools: dict[str, list[dict[str, Any]]] = {"dev": [], "held": [], "val": []}
     labels = {"dev": "development", "held": "held-out", "val": "validation"}
     for pool, names in (("dev", DEV), ("held", HELD), ("val", VAL)):

@@ -332,7 +332,8 @@ def add_learned_claims(
     out = []
     for k, (sentence, offset, found) in enumerate(zip(sentences, offsets, claims, strict=True)):
         made = {c.claim_type for c in found}
-        new = []
+        new: list[Claim] = []
+        hedge: str | None = None
         for t, claim_type in enumerate(model.types):
             p = float(probs[k, t])
             if claim_type in made or model.thresholds[t] >= 1.0 or p < model.thresholds[t]:
@@ -346,7 +347,8 @@ def add_learned_claims(
             strongest = max(spans, key=lambda e: e.weight) if spans else None
             start, end = (strongest.start, strongest.end) if strongest else (0, len(sentence))
             neg = negation_cue(pack, sentence, start, end)
-            hedge = hedge_cue(pack, sentence)
+            if not new:  # the sentence's hedging cue, searched once for its learned claims
+                hedge = hedge_cue(pack, sentence)
             new.append(
                 Claim(
                     claim_type=claim_type,

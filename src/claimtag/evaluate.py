@@ -22,6 +22,7 @@ from claimtag import CLAIM_TYPES
 from claimtag.actors import ActorResolver
 from claimtag.classify import Claim, add_learned_claims, classify_sentence, is_non_assertive
 from claimtag.learned import TextModel, learned_rule_id
+from claimtag.pipeline import tagger_version
 from claimtag.prefilter import Prefilter, RegexPrefilter, prefilter_if_ready
 from claimtag.rules import RulePack
 from claimtag.types import Sentence
@@ -46,6 +47,7 @@ def predict(
     year: int | None = None,
     prefilter: Prefilter | None = None,
     model: TextModel | None = None,
+    probabilities: Any = None,
 ) -> Prediction:
     """The rules' claims for one gold sentence, classified as a whole, as a run would.
 
@@ -53,7 +55,8 @@ def predict(
     sentence punctuation; bylines; links), and it tries only the rules the prefilter names
     as candidates, which gives the same claims as trying every rule (``prefilter``; default:
     :func:`default_prefilter`). ``model``: a learned model that adds claims the rules did
-    not make, as in a run.
+    not make, as in a run; ``probabilities``: its scores of ``text`` (one row), when they
+    were scored already.
     """
     claims: tuple[Claim, ...] = ()
     if text and not is_non_assertive(text, 0, len(text)):
@@ -63,7 +66,8 @@ def predict(
             candidates, cues = screened
             claims = tuple(classify_sentence(rules, text, 0, candidates, cues))
         if model is not None:
-            claims = tuple(add_learned_claims(rules, model, [text], [0], [list(claims)])[0])
+            probs = None if probabilities is None else probabilities.reshape(1, -1)
+            claims = tuple(add_learned_claims(rules, model, [text], [0], [list(claims)], probs)[0])
     actors = tuple((resolver or ActorResolver.default()).codes(text, home, year))
     return Prediction(frozenset(c.claim_type for c in claims), claims, actors)
 
@@ -352,14 +356,26 @@ def evaluate(
     """
     resolver = ActorResolver.default()
     scan = default_prefilter(rules) if prefilter is None else prefilter
+    # the model scores every sentence in one call (a call costs about a millisecond)
+    probs = None if model is None else model.probabilities([g["text"] for g in gold])
     predictions = [
-        predict(rules, g["text"], resolver, g.get("home"), g.get("year"), scan, model) for g in gold
+        predict(
+            rules,
+            g["text"],
+            resolver,
+            g.get("home"),
+            g.get("year"),
+            scan,
+            model,
+            None if probs is None else probs[k],
+        )
+        for k, g in enumerate(gold)
     ]
     baseline = [predict_baseline(g["text"]) for g in gold]
     scores = score_labels(gold, predictions)
     base_scores = score_labels(gold, baseline)
     return {
-        "rule_pack": rules.version if model is None else f"{rules.version}+{model.label}",
+        "rule_pack": tagger_version(rules, model),
         "model": None if model is None else model.label,
         "n": len(gold),
         "n_with_claims": sum(bool(g["labels"]) for g in gold),

@@ -34,6 +34,12 @@ def utc_now() -> str:
 REPROCESS = ("changed", "content", "all")
 
 
+def tagger_version(rules: RulePack, model: TextModel | None) -> str:
+    """The rule pack(s), plus the learned model when there is one:
+    ``core@1.9.1+core-text@1.0.0``."""
+    return rules.version if model is None else f"{rules.version}+{model.label}"
+
+
 @dataclass(frozen=True, slots=True)
 class RunContext:
     """What every batch of a run shares.
@@ -54,11 +60,8 @@ class RunContext:
 
     @property
     def version(self) -> str:
-        """What tags: the rule pack(s), plus the model when there is one
-        (``core@1.9.1+core-text@1.0.0``); recorded as ``rule_pack_version``."""
-        if self.model is None:
-            return self.rules.version
-        return f"{self.rules.version}+{self.model.label}"
+        """What tags (:func:`tagger_version`); recorded as ``rule_pack_version``."""
+        return tagger_version(self.rules, self.model)
 
     def is_unchanged(self, doc: Document) -> bool:
         """True when ``doc`` is already in the output as this run would write it."""
