@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Rounds 2-12 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
-dev6, dev7, dev8, dev9, heldout10, dev11 and heldout12.
+"""Rounds 2-17 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
+dev6, dev7, dev8, dev9, heldout10, dev11, heldout12, dev13, dev14, dev15, heldout16 and
+validation17.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -69,6 +70,22 @@ ROUND13_PER_GROUP = ROUND8_PER_GROUP
 # Round 14 (dev14): more development sentences drawn like rounds 6, 7 and 9 (half random,
 # half from the broad seed lists), excluding rounds 1-13, after core@1.7.0.
 ROUND14_PER_CORPUS = ROUND6_PER_CORPUS
+# Round 15 (dev15): development sentences for the learned model's training data, drawn like
+# round 14 (half random, half from the broad seed lists), 200 per corpus, excluding rounds
+# 1-14 and the corpus sentences of the validation split (gold/validation_model.jsonl).
+ROUND15_PER_CORPUS = {"un_general_debates": 200, "us_state_of_the_union": 200, "reuters21578": 200}
+# Round 16 (heldout16): a fresh held-out split drawn like round 5 at the same time as round
+# 15, excluding rounds 1-15 and the validation split; none of it is used to change the rules
+# or the model.
+ROUND16_PER_CORPUS = ROUND5_PER_CORPUS
+# Round 17 (validation17): corpus sentences drawn like round 5 (200 per corpus), at the same
+# time as rounds 15 and 16, excluding rounds 1-16 and the validation split, for the
+# validation split: the learned model's thresholds are chosen on it, in text drawn as the
+# held-out corpus files are.
+ROUND17_PER_CORPUS = ROUND15_PER_CORPUS
+#: corpus gold files drawn by another sampler, whose sentences later rounds leave out
+OTHER_SAMPLES = ("validation_model.jsonl",)
+GOLD_DIR = Path(__file__).resolve().parent.parent / "gold"
 
 
 @functools.cache
@@ -93,10 +110,19 @@ def _round1_texts(name: str, corpus_dir: Path) -> set[str]:
 @functools.cache
 def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, Any]], list[str]]:
     """Round ``round_no``'s records of one corpus and their texts, drawn once per process."""
-    _by_id, pool = _corpus(name, corpus_dir)
+    by_id, pool = _corpus(name, corpus_dir)
     seen = _round1_texts(name, corpus_dir)
     for earlier in range(2, round_no):  # earlier rounds' sentences are excluded
         seen |= {r1.norm(t) for t in _draw(name, corpus_dir, earlier)[1]}
+    if round_no >= 15:
+        for fname in OTHER_SAMPLES:
+            with (GOLD_DIR / fname).open(encoding="utf-8") as fh:
+                refs = [json.loads(line) for line in fh if line.strip()]
+            seen |= {
+                r1.norm(by_id[r["doc_id"]][r["start"] : r["end"]])
+                for r in refs
+                if r["corpus"] == name
+            }
     seed = f"{r1.SEED}:round{round_no}"
     rng = random.Random(f"{seed}:sample:{name}")
     cap = r1.DOC_CAP[name]
@@ -124,6 +150,9 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             10: ROUND10_PER_CORPUS,
             12: ROUND12_PER_CORPUS,
             14: ROUND14_PER_CORPUS,
+            15: ROUND15_PER_CORPUS,
+            16: ROUND16_PER_CORPUS,
+            17: ROUND17_PER_CORPUS,
         }[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
@@ -139,7 +168,13 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             rec["split"] = "heldout2" if i in held else "dev2"
     else:
         for rec in recs:
-            rec["split"] = f"heldout{round_no}" if round_no in (5, 10, 12) else f"dev{round_no}"
+            rec["split"] = (
+                f"heldout{round_no}"
+                if round_no in (5, 10, 12, 16)
+                else f"validation{round_no}"
+                if round_no == 17
+                else f"dev{round_no}"
+            )
     return recs, [x[1][3] for x in picks]
 
 
@@ -154,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=range(2, 15), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=range(2, 18), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:
