@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "corpus_check.py"
+from .conftest import load_script
+
 SMALL = ["--scale", "0.05"]  # 45 UN speeches, 12 addresses, 300 wire stories
 
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corpus_check", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("corpus_check")
 
 
 def _run(script: ModuleType, capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
