@@ -3,14 +3,14 @@
 
 Needs scikit-learn (``pip install -e '.[train]'``); claimtag itself scores without it.
 
-    .venv/bin/python scripts/train_model.py --version 1.0.0
+    .venv/bin/python scripts/train_model.py --version 1.1.0
 
 One logistic regression per claim type over TF-IDF weights of word 1-2-grams and character
-2-5-grams (:func:`claimtag.learned.features`), class weights balanced. Only the development
-split is read. C is chosen by five-fold out-of-fold macro F1 on it; each type's threshold
-for adding a claim where no rule of that type fired is chosen on the same out-of-fold
-probabilities, combined with the bundled rules' claims. The held-out split is not read:
-score it afterwards, once, with ``claimtag evaluate``.
+2-5-grams (:func:`claimtag.learned.features`), class weights balanced, trained on the
+development split. C is chosen by five-fold out-of-fold macro F1 on it. Each type's
+threshold for adding a claim where no rule of that type fired is chosen on the validation
+split (:func:`choose_thresholds`), combined with the bundled rules' claims. The held-out
+split is not read: score it afterwards, once, with ``claimtag evaluate``.
 
 The file records how it was made (the gold files and their digest, C, the out-of-fold
 figures) and the probabilities scikit-learn gives for the bundled pack's example sentences,
@@ -34,6 +34,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from claimtag import CLAIM_TYPES  # noqa: E402
 from claimtag.learned import FORMAT, METADATA_KEY, features  # noqa: E402
@@ -130,69 +131,98 @@ def _load(split: str) -> list[dict[str, Any]]:
 
 
 def choose_thresholds(
-    vec: Vectoriser, models: dict[str, Any], corpus_path: Path, written_path: Path
+    vec: Vectoriser,
+    models: dict[str, Any],
+    corpus_paths: Sequence[Path],
+    written_paths: Sequence[Path],
+    banded_path: Path | None = None,
+    development: Sequence[str] = (),
 ) -> tuple[list[float], dict[str, Any]]:
     """Each type's threshold: the lowest of :data:`THRESHOLDS` at which the claims the model
     adds (where no rule of the type fired) are right at least :data:`MIN_PRECISION` of the
     time in text mixed as the held-out split mixes it (:data:`WRITTEN_SHARE` written, the
-    rest corpus), judged on at least :data:`MIN_SUPPORT` validation sentences; 1.0 (no
-    claims added) when none is.
+    rest corpus), judged on at least :data:`MIN_SUPPORT` added claims; 1.0 (no claims added)
+    when none is.
 
-    Two validation files estimate it. ``written_path`` is written text drawn as a whole:
-    what the model adds there, per sentence, and how much of it is right, are counted.
-    ``corpus_path`` is a corpus sample drawn per type and probability band where the model
-    would add (``stratum``: the band's population in a pool of ``pool`` sentences, and how
-    many were drawn): each sentence stands for population / drawn of the pool.
+    The validation files estimate it, each kind counted directly: ``written_paths``, written
+    text drawn as a whole, and ``corpus_paths``, corpus sentences drawn as the held-out
+    corpus files are (half at random, half from the broad seed lists). What the model adds
+    per sentence, and how much of it is right, is counted in each kind and mixed.
+
+    ``banded_path`` (``gold/validation_model.jsonl``): the corpus sample drawn per probability
+    band where ``core-text@1.0.0`` would add claims, which chose that model's thresholds.
+    It is reported, not used: another model's additions are not a sample of it.
+
+    Validation sentences that nearly repeat a ``development`` sentence (the same event
+    retold, ``scripts/near_duplicates.py``) are left out: the model was trained on their
+    twins, so they are not unseen text.
     """
+    from near_duplicates import flag
+
     from claimtag.evaluate import default_prefilter, predict
     from claimtag.gold import load_gold
     from claimtag.rules import default_rules
 
-    if not corpus_path.exists() or not written_path.exists():
-        print("no validation files: the model adds no claims", file=sys.stderr)
+    corpus_dir = ROOT.parent / "shared" / "corpus"
+    if not all(p.exists() for p in [*corpus_paths, *written_paths]):
+        print("validation files missing: the model adds no claims", file=sys.stderr)
         return [1.0] * len(CLAIM_TYPES), {"files": None}
-    corpus = load_gold(corpus_path, ROOT.parent / "shared" / "corpus")
-    written = load_gold(written_path)
+    corpus = [g for p in corpus_paths for g in load_gold(p, corpus_dir)]
+    written = [g for p in written_paths for g in load_gold(p)]
+    repeats = {}
+    for name, items in (("corpus", corpus), ("written", written)):
+        near = flag(items, development)
+        repeats[name] = sum(near)
+        items[:] = [i for i, dup in zip(items, near, strict=True) if not dup]
+    print(
+        f"validation: {len(corpus)} corpus and {len(written)} written sentences; left out as "
+        f"near-duplicates of development: {repeats['corpus']} corpus, {repeats['written']} written"
+    )
+    banded = (
+        load_gold(banded_path, corpus_dir)
+        if banded_path is not None and banded_path.exists()
+        else []
+    )
     pack = default_rules()
     prefilter = default_prefilter(pack)
 
-    def scored(items: list[dict[str, Any]]) -> tuple[dict[str, Any], list[frozenset[str]]]:
+    def added(items: list[dict[str, Any]]) -> dict[str, list[tuple[float, bool]]]:
+        """Per type, (probability, right) of each sentence where no rule of the type fired."""
+        if not items:
+            return {t: [] for t in CLAIM_TYPES}
         x = vec.transform([i["text"] for i in items])
         probs = {t: models[t].predict_proba(x)[:, 1] for t in CLAIM_TYPES}
         ruled = [predict(pack, i["text"], prefilter=prefilter).labels for i in items]
-        return probs, ruled
+        return {
+            t: [
+                (float(probs[t][k]), t in item["labels"])
+                for k, item in enumerate(items)
+                if t not in ruled[k]
+            ]
+            for t in CLAIM_TYPES
+        }
 
-    p_corpus, r_corpus = scored(corpus)
-    p_written, r_written = scored(written)
+    a_corpus, a_written, a_banded = added(corpus), added(written), added(banded)
     thresholds, table = [], {}
     for t in CLAIM_TYPES:
         table[t] = {}
         for k in THRESHOLDS:
-            # corpus: added and right claims per pool sentence (each drawn sentence counts
-            # for its band's population)
-            add_c = right_c = 0.0
-            n_c = 0
-            for i, it in enumerate(corpus):
-                st = it["stratum"]
-                if st["type"] != t or t in r_corpus[i] or p_corpus[t][i] < k:
-                    continue
-                w = st["population"] / st["drawn"] / st["pool"]
-                n_c += 1
-                add_c += w
-                right_c += w * (t in it["labels"])
-            # written: counted directly
-            hits = [
-                i for i in range(len(written)) if t not in r_written[i] and p_written[t][i] >= k
-            ]
-            add_w = len(hits) / len(written)
-            right_w = sum(t in written[i]["labels"] for i in hits) / len(written)
-            added = WRITTEN_SHARE * add_w + (1 - WRITTEN_SHARE) * add_c
-            right = WRITTEN_SHARE * right_w + (1 - WRITTEN_SHARE) * right_c
+            hits_c = [right for p, right in a_corpus[t] if p >= k]
+            hits_w = [right for p, right in a_written[t] if p >= k]
+            add_c, right_c = len(hits_c) / len(corpus), sum(hits_c) / len(corpus)
+            add_w, right_w = len(hits_w) / len(written), sum(hits_w) / len(written)
+            mixed_added = WRITTEN_SHARE * add_w + (1 - WRITTEN_SHARE) * add_c
+            mixed_right = WRITTEN_SHARE * right_w + (1 - WRITTEN_SHARE) * right_c
+            band = [right for p, right in a_banded[t] if p >= k]
             table[t][str(k)] = {
-                "corpus": [n_c, round(right_c / add_c, 4) if add_c else None],
-                "written": [len(hits), round(right_w / add_w, 4) if add_w else None],
-                "precision": round(right / added, 4) if added else None,
-                "sentences": n_c + len(hits),
+                "corpus": [len(hits_c), round(sum(hits_c) / len(hits_c), 4) if hits_c else None],
+                "written": [len(hits_w), round(sum(hits_w) / len(hits_w), 4) if hits_w else None],
+                "precision": round(mixed_right / mixed_added, 4) if mixed_added else None,
+                "sentences": len(hits_c) + len(hits_w),
+                "banded_corpus_sample": [
+                    len(band),
+                    round(sum(band) / len(band), 4) if band else None,
+                ],
             }
         ok = [
             k
@@ -202,19 +232,26 @@ def choose_thresholds(
         ]
         thresholds.append(min(ok) if ok else 1.0)
         print(
-            f"{t}: validation, precision of what is added (corpus sentences, precision; "
-            "written sentences, precision; mixed): "
-            + ", ".join(
-                f"{k}: {v['corpus']}, {v['written']}, {v['precision']}" for k, v in table[t].items()
+            f"{t}: validation, claims added and their precision (corpus; written; mixed; "
+            "banded sample, not used): "
+            + "; ".join(
+                f"{k}: {v['corpus']}, {v['written']}, {v['precision']}, {v['banded_corpus_sample']}"
+                for k, v in table[t].items()
             )
             + f" -> threshold {thresholds[-1]}"
         )
     rule = (
         f"lowest with precision >= {MIN_PRECISION} on a {WRITTEN_SHARE:.2f} written mix, "
-        f">= {MIN_SUPPORT} sentences"
+        f">= {MIN_SUPPORT} added claims"
     )
-    files = [corpus_path.name, written_path.name]
-    return thresholds, {"files": files, "rule": rule, "table": table}
+    files = [p.name for p in [*corpus_paths, *written_paths]]
+    return thresholds, {
+        "files": files,
+        "rule": rule,
+        "table": table,
+        "reported_only": [banded_path.name] if banded else [],
+        "near_duplicates_left_out": repeats,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -226,14 +263,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--validation-corpus",
         type=Path,
+        nargs="+",
+        default=[ROOT / "gold" / "validation17.jsonl"],
+        help="corpus validation files drawn as the held-out corpus files are",
+    )
+    ap.add_argument(
+        "--validation-banded",
+        type=Path,
         default=ROOT / "gold" / "validation_model.jsonl",
-        help="corpus sample where the model would add claims (scripts/sample_validation.py)",
+        help="the corpus sample of scripts/sample_validation.py (reported, not used)",
     )
     ap.add_argument(
         "--validation-written",
         type=Path,
-        default=ROOT / "gold" / "events23_validation.jsonl",
-        help="written validation text, drawn as a whole",
+        nargs="+",
+        default=[
+            ROOT / "gold" / "events23_validation.jsonl",
+            ROOT / "gold" / "events25_validation.jsonl",
+        ],
+        help="written validation files, each drawn as a whole",
     )
     args = ap.parse_args(argv)
     try:
@@ -310,7 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from claimtag.rules import default_rules
 
     thresholds, validation = choose_thresholds(
-        vec, models, args.validation_corpus, args.validation_written
+        vec,
+        models,
+        args.validation_corpus,
+        args.validation_written,
+        args.validation_banded,
+        development=texts,
     )
 
     checks = sorted({s for r in default_rules().rules for s in r.positive + r.negative})
