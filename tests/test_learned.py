@@ -165,7 +165,7 @@ def test_bundled_model_records_its_training() -> None:
     assert model.lineage["split"] == "development"
     heldout = (ROOT / "gold/splits-heldout.txt").read_text().split()
     assert not set(model.lineage["gold_files"]) & set(heldout)
-    # 1.0: the model adds no claims of the type (threat, in core-text@1.1.0)
+    # a threshold of 1.0 means the model adds no claims of the type
     assert all(0.5 <= t <= 1 for t in model.thresholds)
     assert any(t < 1 for t in model.thresholds)
 
