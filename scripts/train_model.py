@@ -3,7 +3,7 @@
 
 Needs scikit-learn (``pip install -e '.[train]'``); claimtag itself scores without it.
 
-    .venv/bin/python scripts/train_model.py --version 1.2.0
+    .venv/bin/python scripts/train_model.py --version 1.3.0
 
 One logistic regression per claim type over TF-IDF weights of word 1-2-grams and character
 2-5-grams (:func:`claimtag.learned.features`), class weights balanced, trained on the
