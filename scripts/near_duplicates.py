@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,24 +39,31 @@ def words(text: str) -> frozenset[str]:
 
 def closest(texts: Iterable[str], pool: Sequence[str]) -> list[tuple[float, int]]:
     """For each text, the highest Jaccard index of its word set with a ``pool`` sentence's,
-    and that sentence's index (-1 when the pool is empty)."""
-    sets = [words(t) for t in pool]
-    sizes = [len(s) for s in sets]
+    and that sentence's index (the first of equals; -1 when none shares a word).
+
+    The pool is indexed once by word; a text's shared-word counts with every pool sentence
+    are one ``numpy.bincount`` over the pool indices of its words."""
+    import numpy as np
+
+    postings: dict[str, list[int]] = defaultdict(list)
+    sizes = np.zeros(len(pool), dtype=np.int64)
+    for k, sentence in enumerate(pool):
+        mine = words(sentence)
+        sizes[k] = len(mine)
+        for word in mine:
+            postings[word].append(k)
+    index = {word: np.asarray(ks, dtype=np.int64) for word, ks in postings.items()}
     out = []
     for text in texts:
         mine = words(text)
-        n = len(mine)
-        best, where = 0.0, -1
-        for k, other in enumerate(sets):
-            m = sizes[k]
-            # |A & B| / |A | B| <= min / max: skip pairs that cannot beat the best so far
-            if not n or not m or min(n, m) / max(n, m) <= best:
-                continue
-            shared = len(mine & other)
-            score = shared / (n + m - shared)
-            if score > best:
-                best, where = score, k
-        out.append((best, where))
+        hits = [index[w] for w in mine if w in index]
+        if not hits:
+            out.append((0.0, -1))
+            continue
+        shared = np.bincount(np.concatenate(hits), minlength=len(pool))
+        scores = shared / (len(mine) + sizes - shared)
+        k = int(np.argmax(scores))
+        out.append((float(scores[k]), k))
     return out
 
 

@@ -87,6 +87,11 @@ ROUND17_PER_CORPUS = ROUND15_PER_CORPUS
 # excluding rounds 1-17 and the validation split; none of it is used to change the rules or
 # the model.
 ROUND18_PER_CORPUS = ROUND5_PER_CORPUS
+#: the rounds that are not development, and the split they went to
+SPLIT_OF_ROUND = {
+    **dict.fromkeys((5, 10, 12, 16, 18), "heldout"),
+    17: "validation",
+}
 #: corpus gold files drawn by another sampler, whose sentences later rounds leave out
 OTHER_SAMPLES = ("validation_model.jsonl",)
 GOLD_DIR = Path(__file__).resolve().parent.parent / "gold"
@@ -173,13 +178,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             rec["split"] = "heldout2" if i in held else "dev2"
     else:
         for rec in recs:
-            rec["split"] = (
-                f"heldout{round_no}"
-                if round_no in (5, 10, 12, 16, 18)
-                else f"validation{round_no}"
-                if round_no == 17
-                else f"dev{round_no}"
-            )
+            rec["split"] = f"{SPLIT_OF_ROUND.get(round_no, 'dev')}{round_no}"
     return recs, [x[1][3] for x in picks]
 
 

@@ -53,7 +53,7 @@ def test_flag_uses_the_cutoff(script: ModuleType) -> None:
     assert script.flag(items, POOL, cutoff=0.7) == [False]
 
 
-@pytest.mark.slow  # compares every held-out sentence with every development one: about 35 s
+@pytest.mark.slow  # materialises every gold file from the corpus: about 7 s
 def test_the_report_counts_every_heldout_file(
     script: ModuleType, corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
