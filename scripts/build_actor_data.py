@@ -436,6 +436,13 @@ def build(
     home_references = [str(p).strip() for p in curated.get("home_references") or []]
     for pattern in home_references:
         re.compile(pattern)
+    home_references_of: dict[str, list[str]] = {}
+    for code, patterns in sorted((curated.get("home_references_of") or {}).items()):
+        if code not in actors:
+            raise BuildError(f"home_references_of: unknown code {code!r}")
+        home_references_of[str(code)] = [str(p).strip() for p in _as_list(patterns)]
+        for pattern in home_references_of[str(code)]:
+            re.compile(pattern)
     context_references: dict[str, list[str]] = {}
     for code, patterns in sorted((curated.get("context_references") or {}).items()):
         if code not in actors:
@@ -466,6 +473,7 @@ def build(
         "guards": guards,
         "text_patterns": dict(sorted(text_patterns.items())),
         "home_references": home_references,
+        "home_references_of": home_references_of,
         "context_references": context_references,
         "group_references": group_references,
         "eras": eras,

@@ -449,6 +449,42 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("The General Government and the Executive disagreed.", "USA", 1889, ["USA"]),
         ("The Department of War reported and the Postmaster General agreed.", "USA", 1880, ["USA"]),
         ("The Department of War reported.", None, 1880, []),
+        # State of the Union usage that points to the United States only in its own documents
+        ("The Bureau of Mines and the Shipping Board need funds.", "USA", 1920, ["USA"]),
+        ("The Bureau of Mines and the Shipping Board need funds.", "BOL", 1920, []),
+        ("Approved by the President, the bill went to the Department.", "USA", 1901, ["USA"]),
+        ("The President of Mexico approved the bill.", "USA", 1901, ["MEX"]),
+        ("Federal, state and local authorities worked together.", "USA", 1955, ["USA"]),
+        ("Our squadron in the Mediterranean kept the peace.", "USA", 1805, ["USA"]),
+        # unambiguous US institutions and offices, in any document
+        (
+            "Treasury Secretary James Baker told the House Ways and Means Committee.",
+            None,
+            1987,
+            ["USA"],
+        ),
+        (
+            "Agriculture Secretary Carlos Dominguez of the Philippines objected.",
+            None,
+            1987,
+            ["PHL", "USA"],
+        ),
+        ("Defence Secretary George Younger spoke in London.", None, 1987, ["GBR"]),
+        ("Peru's Congress removed the president.", None, 2022, ["PER"]),
+        ("The Congress passed the bill.", None, 2022, ["USA"]),
+        # the Commonwealth, non-aligned countries, the UN Secretary-General, Congo in context
+        ("Commonwealth leaders met in Vancouver.", None, 1987, ["COMMONWEALTH"]),
+        ("The Commonwealth of Massachusetts sued.", None, 1987, []),
+        (
+            "A conference of non-aligned countries met in Harare.",
+            None,
+            1986,
+            ["NON_ALIGNED", "ZWE"],
+        ),
+        ("Our Secretary-General deserves thanks.", None, 2010, ["UN"]),
+        ("We thank our Secretary- General, whose term ends.", None, 2006, ["UN"]),
+        ("Rebels seized the eastern Congolese city of Goma.", None, 2025, ["COD"]),
+        ("Congolese dancers toured Europe.", None, 2025, []),
         # group references, some only in their era
         ("The two super-Powers agreed.", None, 1987, ["SUN", "USA"]),
         ("The two super-Powers agreed.", None, 2005, []),

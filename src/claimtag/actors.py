@@ -205,6 +205,16 @@ class ActorResolver:
         self._home: re.Pattern[str] | None = (
             re.compile("|".join(f"(?:{p})" for p in home)) if home else None
         )
+        home_of = table.get("home_references_of") or {}
+        for code in home_of:
+            _require(code in self._actors, f"home_references_of: unknown code {code}")
+        # expressions that point to one state only in its own documents ("the Department" in
+        # a State of the Union address), beside the home_references every home shares
+        self._home_of: dict[str, re.Pattern[str]] = {
+            str(code): re.compile("|".join(f"(?:{p})" for p in patterns))
+            for code, patterns in sorted(home_of.items())
+            if patterns
+        }
         context = table.get("context_references") or {}
         for code in context:
             _require(code in self._actors, f"context_references: unknown code {code}")
@@ -303,6 +313,11 @@ class ActorResolver:
         if home is not None and self._home is not None and home in self._actors:
             extra += [
                 ActorMention(home, m.start(), m.end(), m.group()) for m in self._home.finditer(text)
+            ]
+        if home is not None and home in self._home_of:
+            extra += [
+                ActorMention(home, m.start(), m.end(), m.group())
+                for m in self._home_of[home].finditer(text)
             ]
         if extra:
             extra = [
