@@ -203,6 +203,21 @@ def _by_code(section: Mapping[str, Any] | None) -> Iterable[tuple[str, list[str]
         yield str(code), _as_list(names)
 
 
+def _patterns_by_code(
+    curated: Mapping[str, Any], key: str, actors: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """The curated ``key`` table (code -> regular expressions), checked: known codes, valid
+    patterns."""
+    out: dict[str, list[str]] = {}
+    for code, patterns in sorted((curated.get(key) or {}).items()):
+        if code not in actors:
+            raise BuildError(f"{key}: unknown code {code!r}")
+        out[str(code)] = [str(p).strip() for p in _as_list(patterns)]
+        for pattern in out[str(code)]:
+            re.compile(pattern)
+    return out
+
+
 def build(
     curated: Mapping[str, Any],
     coco_rows: list[dict[str, str]],
@@ -436,20 +451,8 @@ def build(
     home_references = [str(p).strip() for p in curated.get("home_references") or []]
     for pattern in home_references:
         re.compile(pattern)
-    home_references_of: dict[str, list[str]] = {}
-    for code, patterns in sorted((curated.get("home_references_of") or {}).items()):
-        if code not in actors:
-            raise BuildError(f"home_references_of: unknown code {code!r}")
-        home_references_of[str(code)] = [str(p).strip() for p in _as_list(patterns)]
-        for pattern in home_references_of[str(code)]:
-            re.compile(pattern)
-    context_references: dict[str, list[str]] = {}
-    for code, patterns in sorted((curated.get("context_references") or {}).items()):
-        if code not in actors:
-            raise BuildError(f"context_references: unknown code {code!r}")
-        context_references[str(code)] = [str(p).strip() for p in _as_list(patterns)]
-        for pattern in context_references[str(code)]:
-            re.compile(pattern)
+    home_references_of = _patterns_by_code(curated, "home_references_of", actors)
+    context_references = _patterns_by_code(curated, "context_references", actors)
     group_references: list[dict[str, Any]] = []
     for spec in curated.get("group_references") or []:
         codes = sorted(_as_list(spec.get("codes")))
