@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Rounds 2-20 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
+"""Rounds 2-22 of the gold sample: fresh corpus sentences for dev2/heldout2, dev3, dev4, heldout5,
 dev6, dev7, dev8, dev9, heldout10, dev11, heldout12, dev13, dev14, dev15, heldout16,
-validation17, heldout18, heldout19 and heldout20.
+validation17, heldout18, heldout19, heldout20, validation21 and heldout22.
 
 The first round (``scripts/sample_gold.py``) gave ``gold/dev.jsonl`` and
 ``gold/heldout.jsonl``. Round 2 draws new sentences with the same splitter, the same
@@ -95,10 +95,17 @@ ROUND19_PER_CORPUS = ROUND5_PER_CORPUS
 # core-text@1.4.0, excluding rounds 1-19 and the validation split; none of it is used to
 # change the rules or the model.
 ROUND20_PER_CORPUS = ROUND5_PER_CORPUS
+# Round 21 (validation21): corpus sentences drawn like round 5 (200 per corpus), after round
+# 20 was read, to enlarge the validation split on which the learned model's thresholds are
+# chosen; excluding rounds 1-20 and the validation split.
+ROUND21_PER_CORPUS = ROUND15_PER_CORPUS
+# Round 22 (heldout22): a fresh held-out split drawn like round 5 at the same time as round
+# 21, excluding rounds 1-21; none of it is used to change the rules or the model.
+ROUND22_PER_CORPUS = ROUND5_PER_CORPUS
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
-    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20), "heldout"),
-    17: "validation",
+    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22), "heldout"),
+    **dict.fromkeys((17, 21), "validation"),
 }
 #: corpus gold files drawn by another sampler, whose sentences later rounds leave out
 OTHER_SAMPLES = ("validation_model.jsonl",)
@@ -173,6 +180,8 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
             18: ROUND18_PER_CORPUS,
             19: ROUND19_PER_CORPUS,
             20: ROUND20_PER_CORPUS,
+            21: ROUND21_PER_CORPUS,
+            22: ROUND22_PER_CORPUS,
         }[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
@@ -203,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=range(2, 21), default=2, dest="round_no")
+    ap.add_argument("--round", type=int, choices=range(2, 23), default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:

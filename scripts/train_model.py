@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--validation-corpus",
         type=Path,
         nargs="+",
-        default=[ROOT / "gold" / "validation17.jsonl"],
+        default=[ROOT / "gold" / "validation17.jsonl", ROOT / "gold" / "validation21.jsonl"],
         help="corpus validation files drawn as the held-out corpus files are",
     )
     ap.add_argument(
@@ -280,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[
             ROOT / "gold" / "events23_validation.jsonl",
             ROOT / "gold" / "events25_validation.jsonl",
+            ROOT / "gold" / "events33_validation.jsonl",
         ],
         help="written validation files, each drawn as a whole",
     )
