@@ -6,6 +6,7 @@ These are the pieces the Prefect flow composes; ``run`` composes them without Pr
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -114,6 +115,15 @@ def _context(token: str, pickled: bytes) -> RunContext:
     return _WORKER_CTX[1]
 
 
+def _meet(barrier: Any) -> None:
+    """A new worker's first step: wait until every worker of the pool has started (30 s at
+    most), so that the first one up does not take every batch while the others start."""
+    if barrier is None:
+        return
+    with contextlib.suppress(threading.BrokenBarrierError):  # a peer did not start: go on
+        barrier.wait(timeout=30)
+
+
 def _warm(token: str, pickled: bytes) -> int:
     """Build what every batch needs (prefilter, actor table, schemas) in a new worker."""
     ctx = _context(token, pickled)
@@ -158,7 +168,7 @@ class Workers:
     def __enter__(self) -> Workers:
         self._open = True
         if self.n > 1 and self._ctx is not None:
-            pool = self._start()
+            pool = self._start(meet=True)
             token, pickled = self._pickle(self._ctx)
             for _ in range(self.n):  # a process starts per submission while none is idle
                 pool.submit(_warm, token, pickled)
@@ -176,11 +186,17 @@ class Workers:
         """True when batches run in worker processes."""
         return self.n > 1 and self._open
 
-    def _start(self) -> ProcessPoolExecutor:
+    def _start(self, *, meet: bool = False) -> ProcessPoolExecutor:
+        """The pool; ``meet``: its processes wait for each other before taking work (all
+        ``n`` are started at once by the warm-up submissions)."""
         with self._lock:
             if self._pool is None:
+                spawn = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.n, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=self.n,
+                    mp_context=spawn,
+                    initializer=_meet,
+                    initargs=(spawn.Barrier(self.n) if meet else None,),
                 )
             return self._pool
 
