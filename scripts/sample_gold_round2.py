@@ -70,38 +70,50 @@ ROUND13_PER_GROUP = ROUND8_PER_GROUP
 # Round 14 (dev14): more development sentences drawn like rounds 6, 7 and 9 (half random,
 # half from the broad seed lists), excluding rounds 1-13, after core@1.7.0.
 ROUND14_PER_CORPUS = ROUND6_PER_CORPUS
-# Round 15 (dev15): development sentences for the learned model's training data, drawn like
-# round 14 (half random, half from the broad seed lists), 200 per corpus, excluding rounds
-# 1-14 and the corpus sentences of the validation split (gold/validation_model.jsonl).
-ROUND15_PER_CORPUS = {"un_general_debates": 200, "us_state_of_the_union": 200, "reuters21578": 200}
-# Round 16 (heldout16): a fresh held-out split drawn like round 5 at the same time as round
-# 15, excluding rounds 1-15 and the validation split; none of it is used to change the rules
-# or the model.
-ROUND16_PER_CORPUS = ROUND5_PER_CORPUS
-# Round 17 (validation17): corpus sentences drawn like round 5 (200 per corpus), at the same
-# time as rounds 15 and 16, excluding rounds 1-16 and the validation split, for the
-# validation split: the learned model's thresholds are chosen on it, in text drawn as the
-# held-out corpus files are.
-ROUND17_PER_CORPUS = ROUND15_PER_CORPUS
-# Round 18 (heldout18): a fresh held-out split drawn like round 5, after core-text@1.2.0,
-# excluding rounds 1-17 and the validation split; none of it is used to change the rules or
+# Rounds 15 to 22: drawn like round 14 (half random, half from the broad seed lists).
+PER_CORPUS_200 = {"un_general_debates": 200, "us_state_of_the_union": 200, "reuters21578": 200}
+#: rounds drawn from the topical word lists only: sentences per group
+PER_GROUP_OF_ROUND = {
+    4: ROUND4_PER_GROUP,
+    8: ROUND8_PER_GROUP,
+    11: ROUND11_PER_GROUP,
+    13: ROUND13_PER_GROUP,
+}
+#: rounds drawn half at random and half from the broad seed lists: sentences per corpus
+PER_CORPUS_OF_ROUND = {
+    2: PER_CORPUS,
+    3: ROUND3_PER_CORPUS,
+    5: ROUND5_PER_CORPUS,
+    6: ROUND6_PER_CORPUS,
+    7: ROUND7_PER_CORPUS,
+    9: ROUND9_PER_CORPUS,
+    10: ROUND10_PER_CORPUS,
+    12: ROUND12_PER_CORPUS,
+    14: ROUND14_PER_CORPUS,
+    # Round 15 (dev15): development sentences for the learned model's training data, drawn
+    # like round 14, 200 per corpus, excluding rounds 1-14 and the corpus sentences of the
+    # validation split (gold/validation_model.jsonl).
+    15: PER_CORPUS_200,
+    # Round 16 (heldout16): a fresh held-out split drawn like round 5 at the same time as
+    # round 15.
+    16: ROUND5_PER_CORPUS,
+    # Round 17 (validation17): drawn like round 5, 200 per corpus, at the same time as rounds
+    # 15 and 16, for the validation split: the learned model's thresholds are chosen on it,
+    # in text drawn as the held-out corpus files are.
+    17: PER_CORPUS_200,
+    # Rounds 18, 19 and 20 (heldout18-20): fresh held-out splits drawn like round 5, after
+    # core-text@1.2.0, after core-text@1.3.0, and after core@1.10.0 and core-text@1.4.0.
+    18: ROUND5_PER_CORPUS,
+    19: ROUND5_PER_CORPUS,
+    20: ROUND5_PER_CORPUS,
+    # Round 21 (validation21): drawn like round 17 after round 20 was read, to enlarge the
+    # validation split; round 22 (heldout22): a fresh held-out split drawn at the same time.
+    21: PER_CORPUS_200,
+    22: ROUND5_PER_CORPUS,
+}
+# From round 15 on, every round excludes the earlier rounds and the sentences of the other
+# samples below; the held-out and validation rounds are never used to change the rules or
 # the model.
-ROUND18_PER_CORPUS = ROUND5_PER_CORPUS
-# Round 19 (heldout19): a fresh held-out split drawn like round 5, after core-text@1.3.0,
-# excluding rounds 1-18 and the validation split; none of it is used to change the rules or
-# the model.
-ROUND19_PER_CORPUS = ROUND5_PER_CORPUS
-# Round 20 (heldout20): a fresh held-out split drawn like round 5, after core@1.10.0 and
-# core-text@1.4.0, excluding rounds 1-19 and the validation split; none of it is used to
-# change the rules or the model.
-ROUND20_PER_CORPUS = ROUND5_PER_CORPUS
-# Round 21 (validation21): corpus sentences drawn like round 5 (200 per corpus), after round
-# 20 was read, to enlarge the validation split on which the learned model's thresholds are
-# chosen; excluding rounds 1-20 and the validation split.
-ROUND21_PER_CORPUS = ROUND15_PER_CORPUS
-# Round 22 (heldout22): a fresh held-out split drawn like round 5 at the same time as round
-# 21, excluding rounds 1-21; none of it is used to change the rules or the model.
-ROUND22_PER_CORPUS = ROUND5_PER_CORPUS
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
     **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22), "heldout"),
@@ -132,57 +144,40 @@ def _round1_texts(name: str, corpus_dir: Path) -> set[str]:
 
 
 @functools.cache
+def _other_sample_texts(name: str, corpus_dir: Path) -> frozenset[str]:
+    """Normalised texts of one corpus' sentences in the other samples (read once)."""
+    by_id, _pool = _corpus(name, corpus_dir)
+    texts: set[str] = set()
+    for fname in OTHER_SAMPLES:
+        with (GOLD_DIR / fname).open(encoding="utf-8") as fh:
+            refs = [json.loads(line) for line in fh if line.strip()]
+        texts |= {
+            r1.norm(by_id[r["doc_id"]][r["start"] : r["end"]]) for r in refs if r["corpus"] == name
+        }
+    return frozenset(texts)
+
+
+@functools.cache
 def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, Any]], list[str]]:
     """Round ``round_no``'s records of one corpus and their texts, drawn once per process."""
-    by_id, pool = _corpus(name, corpus_dir)
+    _by_id, pool = _corpus(name, corpus_dir)
     seen = _round1_texts(name, corpus_dir)
     for earlier in range(2, round_no):  # earlier rounds' sentences are excluded
         seen |= {r1.norm(t) for t in _draw(name, corpus_dir, earlier)[1]}
     if round_no >= 15:
-        for fname in OTHER_SAMPLES:
-            with (GOLD_DIR / fname).open(encoding="utf-8") as fh:
-                refs = [json.loads(line) for line in fh if line.strip()]
-            seen |= {
-                r1.norm(by_id[r["doc_id"]][r["start"] : r["end"]])
-                for r in refs
-                if r["corpus"] == name
-            }
+        seen |= _other_sample_texts(name, corpus_dir)
     seed = f"{r1.SEED}:round{round_no}"
     rng = random.Random(f"{seed}:sample:{name}")
     cap = r1.DOC_CAP[name]
     counts: Counter[str] = Counter()
     picks: list[tuple[str, tuple[str, int, int, str]]] = []
-    if round_no in (4, 8, 11, 13):
-        per_group = {
-            4: ROUND4_PER_GROUP,
-            8: ROUND8_PER_GROUP,
-            11: ROUND11_PER_GROUP,
-            13: ROUND13_PER_GROUP,
-        }[round_no]
-        for group, k in per_group.items():
+    if round_no in PER_GROUP_OF_ROUND:
+        for group, k in PER_GROUP_OF_ROUND[round_no].items():
             pattern = r1.TOPUP_RE[group] if group in r1.TOPUP_RE else r1.SEED_RE[group]
             found = r1.draw(pool, k, rng, r1.TOPUP_DOC_CAP[name], counts, seen, pattern=pattern)
             picks += [(f"seed{round_no}-{group}", x) for x in found]
     else:
-        n = {
-            2: PER_CORPUS,
-            3: ROUND3_PER_CORPUS,
-            5: ROUND5_PER_CORPUS,
-            6: ROUND6_PER_CORPUS,
-            7: ROUND7_PER_CORPUS,
-            9: ROUND9_PER_CORPUS,
-            10: ROUND10_PER_CORPUS,
-            12: ROUND12_PER_CORPUS,
-            14: ROUND14_PER_CORPUS,
-            15: ROUND15_PER_CORPUS,
-            16: ROUND16_PER_CORPUS,
-            17: ROUND17_PER_CORPUS,
-            18: ROUND18_PER_CORPUS,
-            19: ROUND19_PER_CORPUS,
-            20: ROUND20_PER_CORPUS,
-            21: ROUND21_PER_CORPUS,
-            22: ROUND22_PER_CORPUS,
-        }[round_no][name]
+        n = PER_CORPUS_OF_ROUND[round_no][name]
         n_random = n // 2
         picks += [("random", x) for x in r1.draw(pool, n_random, rng, cap, counts, seen)]
         for group, k in zip(r1.SEED_GROUPS, r1.split_n(n - n_random, 3), strict=True):
@@ -212,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus"
     )
     ap.add_argument("--out", type=Path, default=Path("/tmp/gold_round2.jsonl"))
-    ap.add_argument("--round", type=int, choices=range(2, 23), default=2, dest="round_no")
+    rounds = sorted(PER_CORPUS_OF_ROUND.keys() | PER_GROUP_OF_ROUND.keys())
+    ap.add_argument("--round", type=int, choices=rounds, default=2, dest="round_no")
     args = ap.parse_args(argv)
     records: list[dict[str, Any]] = []
     for name in r1.PARQUET_CORPORA:

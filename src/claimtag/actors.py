@@ -205,23 +205,11 @@ class ActorResolver:
         self._home: re.Pattern[str] | None = (
             re.compile("|".join(f"(?:{p})" for p in home)) if home else None
         )
-        home_of = table.get("home_references_of") or {}
-        for code in home_of:
-            _require(code in self._actors, f"home_references_of: unknown code {code}")
         # expressions that point to one state only in its own documents ("the Department" in
         # a State of the Union address), beside the home_references every home shares
-        self._home_of: dict[str, re.Pattern[str]] = {
-            str(code): re.compile("|".join(f"(?:{p})" for p in patterns))
-            for code, patterns in sorted(home_of.items())
-            if patterns
-        }
-        context = table.get("context_references") or {}
-        for code in context:
-            _require(code in self._actors, f"context_references: unknown code {code}")
+        self._home_of = self._patterns_by_code(table, "home_references_of")
         self._context: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-            (str(code), re.compile("|".join(f"(?:{p})" for p in patterns)))
-            for code, patterns in sorted(context.items())
-            if patterns
+            self._patterns_by_code(table, "context_references").items()
         )
         groups: list[tuple[tuple[str, ...], re.Pattern[str], int | None, int | None]] = []
         for spec in table.get("group_references") or []:
@@ -269,6 +257,17 @@ class ActorResolver:
     def actor(self, code: str) -> Actor:
         """The actor with ``code`` (KeyError if unknown)."""
         return self._actors[code]
+
+    def _patterns_by_code(self, table: Mapping[str, Any], key: str) -> dict[str, re.Pattern[str]]:
+        """The ``key`` table (code -> regular expressions), one compiled union per known code."""
+        section = table.get(key) or {}
+        for code in section:
+            _require(code in self._actors, f"{key}: unknown code {code}")
+        return {
+            str(code): re.compile("|".join(f"(?:{p})" for p in patterns))
+            for code, patterns in sorted(section.items())
+            if patterns
+        }
 
     def find(
         self, text: str, home: str | None = None, year: int | None = None
