@@ -198,6 +198,7 @@ def test_training_features_equal_scoring_features(texts: list[str]) -> None:
         types=CLAIM_TYPES,
         intercepts=np.array([0.1, -0.2, 0.3]),
         thresholds=np.array([0.9, 0.9, 0.9]),
+        vetoes=np.zeros(3),
         word_index=vec.index,
         char_index=vec.char_index,
         idf=vec.idf,
@@ -272,6 +273,32 @@ def test_no_learned_claim_below_the_threshold(tmp_path: Path) -> None:
     assert _claims("A menace grows.", model) == {}
 
 
+#: rules fire threat ("missile strike") and alliance ("mutual defence treaty") here
+BOTH = "The missile strike came as the two states signed a mutual defence treaty."
+
+
+@pytest.mark.parametrize(
+    ("vetoes", "kept"),
+    [
+        (None, {"threat", "alliance"}),  # models before core-text@1.6.0 carry no vetoes
+        ((0.0, 0.0, 0.0), {"threat", "alliance"}),
+        ((0.1, 0.1, 0.1), {"threat"}),  # alliance p = 0.0067 < 0.1; threat p = 0.9933
+        ((0.0, 0.005, 0.0), {"threat", "alliance"}),
+        ((0.5, 0.5, 0.5), {"threat"}),
+    ],
+)
+def test_model_vetoes_rule_claims_below_its_level(
+    tmp_path: Path, vetoes: tuple[float, ...] | None, kept: set[str]
+) -> None:
+    meta = {} if vetoes is None else {"vetoes": list(vetoes)}
+    model = load_model(write_model(tmp_path / "m.parquet", {}, intercepts=(5, -5, -5), meta=meta))
+    assert set(_claims(BOTH, None)) == {"threat", "alliance"}
+    claims = _claims(BOTH, model)
+    assert set(claims) == kept
+    assert all(not any(r.startswith("learned.") for r in c.rule_ids) for c in claims.values())
+    assert predict(default_rules(), BOTH, model=model).labels == kept
+
+
 def test_headings_get_no_learned_claims(menace: TextModel) -> None:
     assert _claims("The menace\n\nText.", menace) == {}
 
@@ -340,6 +367,8 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         write_model(path, good, meta={"format": 99})
     elif kind == "threshold":
         write_model(path, good, thresholds=(0.9, 1.5, 0.9))
+    elif kind == "veto":
+        write_model(path, good, meta={"vetoes": [0.1, 0.7, 0.1]})
     elif kind == "types":
         write_model(path, good, meta={"types": ["threat", "weather", "alliance"]})
     elif kind == "name":
@@ -367,6 +396,7 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         ("plain table", "not a claimtag model"),
         ("format", "model format 99 is not 1"),
         ("threshold", "thresholds must be 3 number"),
+        ("veto", "vetoes must be 3 number(s) in [0.0, 0.5]"),
         ("types", "types must be distinct claim types"),
         ("name", "name must be lower-case"),
         ("duplicate", "each n-gram once"),
@@ -466,6 +496,7 @@ def test_cli_model_shows_the_bundled_model(capsys: pytest.CaptureFixture[str]) -
     assert info["thresholds"] == dict(
         zip(CLAIM_TYPES, bundled_model().thresholds.tolist(), strict=True)
     )
+    assert info["vetoes"] == dict(zip(CLAIM_TYPES, bundled_model().vetoes.tolist(), strict=True))
     assert info["training"]["labels_sha256"]
 
 
@@ -485,3 +516,12 @@ def test_cli_model_of_a_hand_made_file(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "threat 0.90, alliance (never), economic_leverage 0.80" in out
     assert "1 word n-grams, 0 character n-grams" in out
+    assert "drops a rule claim" not in out
+
+
+def test_cli_model_shows_vetoes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    meta = {"vetoes": [0.05, 0.1, 0.0]}
+    path = write_model(tmp_path / "m.parquet", {"menace": (1.0, 0, 0)}, meta=meta)
+    assert main(["model", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "below threat 0.05, alliance 0.10, economic_leverage 0.00" in out

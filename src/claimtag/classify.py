@@ -315,8 +315,11 @@ def add_learned_claims(
     claims: Sequence[list[Claim]],
     probabilities: Any = None,
 ) -> list[list[Claim]]:
-    """The rules' ``claims`` of each sentence plus the model's: a claim of each type no rule
-    made whose probability reaches the model's threshold for the type.
+    """The rules' ``claims`` of each sentence, less those the model vetoes, plus the model's.
+
+    The model adds a claim of each type no rule made whose probability reaches the model's
+    threshold for the type. It vetoes a rule claim whose type's probability is below the
+    model's veto level for the type (``model.vetoes``; 0: no veto).
 
     A learned claim's evidence is the words that weighed most for it (rule id
     ``learned.<type>``; the whole sentence when no single word did), its confidence the
@@ -330,7 +333,16 @@ def add_learned_claims(
         return []
     probs = model.probabilities(sentences) if probabilities is None else probabilities
     out = []
+    vetoes = dict(zip(model.types, model.vetoes.tolist(), strict=True))
+    index = {t: i for i, t in enumerate(model.types)}
     for k, (sentence, offset, found) in enumerate(zip(sentences, offsets, claims, strict=True)):
+        if found and any(vetoes.values()):
+            found = [
+                c
+                for c in found
+                if c.claim_type not in index
+                or float(probs[k, index[c.claim_type]]) >= vetoes[c.claim_type]
+            ]
         made = {c.claim_type for c in found}
         new: list[Claim] = []
         hedge: str | None = None

@@ -317,6 +317,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         "source": model.source,
         "types": list(model.types),
         "thresholds": thresholds,
+        "vetoes": dict(zip(model.types, model.vetoes.tolist(), strict=True)),
         "features": {"words": len(model.word_index), "characters": len(model.char_index)},
         "training": model.lineage,
     }
@@ -333,6 +334,11 @@ def cmd_model(args: argparse.Namespace) -> int:
         "  adds a claim where no rule of its type fired, at probability >= "
         + ", ".join(f"{t} {k:.2f}" if k < 1 else f"{t} (never)" for t, k in thresholds.items())
     )
+    if any(model.vetoes):
+        print(
+            "  drops a rule claim whose type's probability is below "
+            + ", ".join(f"{t} {v:.2f}" for t, v in zip(model.types, model.vetoes, strict=True))
+        )
     if training:
         files = training.get("gold_files", [])
         print(
@@ -342,7 +348,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         )
         chosen = training.get("thresholds_chosen_on") or {}
         if chosen.get("files"):
-            print(f"  thresholds chosen on {', '.join(chosen['files'])}: {chosen.get('rule', '')}")
+            print(f"  chosen on {', '.join(chosen['files'])}: {chosen.get('rule', '')}")
     return EXIT_OK
 
 

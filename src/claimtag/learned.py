@@ -2,11 +2,12 @@
 
 The rules say why a sentence carries a claim; their patterns miss phrasings nobody wrote a
 rule for. The model reads the whole sentence: one logistic regression per claim type over
-TF-IDF weights of its words, word pairs and character 2-5-grams. It only adds: a claim of a
-type is added where no rule of that type fired and the model's probability reaches its
-threshold for the type, so every rule claim stays as the rules made it. A learned claim's
-rule id is ``learned.<type>``; its evidence is the words that weighed most for it; its
-confidence is the probability.
+TF-IDF weights of its words, word pairs and character 2-5-grams. A claim of a type is
+added where no rule of that type fired and the model's probability reaches its
+threshold for the type. A model may also carry a veto level per type: a rule claim of a type
+whose probability is below it is dropped (no veto when the level is 0, or absent, as in
+models before ``core-text@1.6.0``). A learned claim's rule id is ``learned.<type>``; its
+evidence is the words that weighed most for it; its confidence is the probability.
 
 The model is data, versioned beside the rule pack: a Parquet table with one row per
 feature (``block``: 0 word n-gram, 1 character n-gram; ``gram``; ``idf``; one weight column
@@ -231,6 +232,7 @@ class TextModel:
     types: tuple[str, ...]
     intercepts: Any  # float64 (types,)
     thresholds: Any  # float64 (types,)
+    vetoes: Any  # float64 (types,): a rule claim below its type's level is dropped (0: never)
     word_index: dict[str, int]
     char_index: dict[str, int]
     idf: Any  # float64 (features,): word features first, then character features
@@ -382,6 +384,7 @@ def _load(source: str, mtime_ns: int, size: int) -> TextModel:
         types=types,
         intercepts=np.asarray(meta["intercepts"], dtype=np.float64),
         thresholds=np.asarray(meta["thresholds"], dtype=np.float64),
+        vetoes=np.asarray(meta.get("vetoes", [0.0] * len(types)), dtype=np.float64),
         word_index=word_index,
         char_index=char_index,
         idf=idf,
@@ -415,7 +418,13 @@ def _check_meta(meta: Any) -> str | None:
         or any(t not in CLAIM_TYPES for t in types)
     ):
         return f"types must be distinct claim types of {', '.join(CLAIM_TYPES)}"
-    for key, low, high in (("intercepts", -math.inf, math.inf), ("thresholds", 0.5, 1.0)):
+    for key, low, high in (
+        ("intercepts", -math.inf, math.inf),
+        ("thresholds", 0.5, 1.0),
+        ("vetoes", 0.0, 0.5),
+    ):
+        if key == "vetoes" and key not in meta:  # optional: models before 1.6.0 veto nothing
+            continue
         values = meta.get(key)
         if (
             not isinstance(values, list)
