@@ -498,6 +498,21 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("The Twelve and the Community agreed.", None, 1988, ["EC"]),
         ("The Twelve and the Community agreed.", None, 2005, []),
         ("The Community Development Block Grant grew.", None, 1981, []),
+        # office-holders named by surname alone, in the news of their years
+        ("Shultz said the talks went well.", None, 1987, ["USA"]),
+        ("Shultz said the talks went well.", None, 2005, []),
+        ("Baker told reporters the dollar had fallen enough.", None, 1987, ["USA"]),
+        ("Baker Hughes Inc said first-quarter profits rose.", None, 1987, []),
+        ("Baker said it would close two plants.", None, 1975, []),
+        ("Stoltenberg and Poehl met in Frankfurt.", None, 1987, ["DEU"]),
+        ("Stoltenberg met ministers in Brussels.", None, 2016, []),
+        ("Miyazawa said he would attend.", None, 1987, ["JPN"]),
+        ("Lawson said sterling was stable.", None, 1987, ["GBR"]),
+        ("Lawson said sterling was stable.", None, 2010, []),
+        ("Greenspan told the committee rates would rise.", None, 1994, ["USA"]),
+        # Pentagon contract notices
+        ("Raytheon Co has been awarded a 3.5 mln dlr contract, the Army said.", None, 1987, ["USA"]),
+        ("The army said it had repelled the raid.", None, 1987, []),
         # no document year: the latest year the sentence names dates it
         ("Yugoslavia broke with Moscow in June 1948.", None, None, ["SUN", "YUG"]),
         ("Moscow annexed Crimea in 2014, 23 years after 1991.", None, None, ["RUS"]),
