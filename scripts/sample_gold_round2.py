@@ -72,6 +72,7 @@ ROUND13_PER_GROUP = ROUND8_PER_GROUP
 ROUND14_PER_CORPUS = ROUND6_PER_CORPUS
 # Rounds 15 to 22: drawn like round 14 (half random, half from the broad seed lists).
 PER_CORPUS_200 = {"un_general_debates": 200, "us_state_of_the_union": 200, "reuters21578": 200}
+PER_CORPUS_300 = {"un_general_debates": 300, "us_state_of_the_union": 300, "reuters21578": 300}
 #: rounds drawn from the topical word lists only: sentences per group
 PER_GROUP_OF_ROUND = {
     4: ROUND4_PER_GROUP,
@@ -110,13 +111,19 @@ PER_CORPUS_OF_ROUND = {
     # validation split; round 22 (heldout22): a fresh held-out split drawn at the same time.
     21: PER_CORPUS_200,
     22: ROUND5_PER_CORPUS,
+    # Round 23 (heldout23): a fresh held-out split drawn like round 5 after core@1.11.0 and
+    # core-text@1.5.1, to read the next choice once.
+    23: ROUND5_PER_CORPUS,
+    # Round 24 (dev24): development sentences for the learned model's training data, drawn
+    # like round 15, 300 per corpus, at the same time as round 23.
+    24: PER_CORPUS_300,
 }
 # From round 15 on, every round excludes the earlier rounds and the sentences of the other
 # samples below; the held-out and validation rounds are never used to change the rules or
 # the model.
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
-    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22), "heldout"),
+    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23), "heldout"),
     **dict.fromkeys((17, 21), "validation"),
 }
 #: corpus gold files drawn by another sampler, whose sentences later rounds leave out
