@@ -511,7 +511,12 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("Lawson said sterling was stable.", None, 2010, []),
         ("Greenspan told the committee rates would rise.", None, 1994, ["USA"]),
         # Pentagon contract notices
-        ("Raytheon Co has been awarded a 3.5 mln dlr contract, the Army said.", None, 1987, ["USA"]),
+        (
+            "Raytheon Co has been awarded a 3.5 mln dlr contract, the Army said.",
+            None,
+            1987,
+            ["USA"],
+        ),
         ("The army said it had repelled the raid.", None, 1987, []),
         # no document year: the latest year the sentence names dates it
         ("Yugoslavia broke with Moscow in June 1948.", None, None, ["SUN", "YUG"]),
