@@ -463,6 +463,8 @@ def build(
         for key in ("from", "to"):
             if spec.get(key) is not None:
                 group[key] = int(spec[key])
+        if spec.get("undated"):
+            group["undated"] = True
         group_references.append(group)
     eras: list[dict[str, Any]] = []
     for spec in curated.get("eras") or []:

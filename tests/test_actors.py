@@ -510,6 +510,18 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("Lawson said sterling was stable.", None, 1987, ["GBR"]),
         ("Lawson said sterling was stable.", None, 2010, []),
         ("Greenspan told the committee rates would rise.", None, 1994, ["USA"]),
+        # "the Community" in text of no known date is the European Community too
+        ("The Danish presidency of the Community will set priorities.", None, None, ["DNK", "EC"]),
+        ("The Community agreed on Monday.", None, 2010, []),
+        # capitals that are only where a market trades or a meeting sits
+        ("Raw sugar prices in London fell 2.50 dlrs a tonne.", None, 1987, []),
+        ("Copper prices jumped 4% in London after a strike in Chile.", None, None, ["CHL"]),
+        ("Copper rose on the London Metal Exchange on Thursday.", None, None, []),
+        ("Lloyd's of London raised war risk rates for the Gulf.", None, 1987, []),
+        ("The Commonwealth met at their London meeting in June.", None, 1977, ["COMMONWEALTH"]),
+        ("Italy refused to join the Paris pact.", None, 1987, ["ITA"]),
+        ("The premier flew to Tokyo for a three-day visit.", None, 2024, []),
+        ("London said it would not negotiate.", None, 1987, ["GBR"]),
         # Pentagon contract notices
         (
             "Raytheon Co has been awarded a 3.5 mln dlr contract, the Army said.",

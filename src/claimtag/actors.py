@@ -211,7 +211,7 @@ class ActorResolver:
         self._context: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             self._patterns_by_code(table, "context_references").items()
         )
-        groups: list[tuple[tuple[str, ...], re.Pattern[str], int | None, int | None]] = []
+        groups: list[tuple[tuple[str, ...], re.Pattern[str], int | None, int | None, bool]] = []
         for spec in table.get("group_references") or []:
             codes = tuple(str(c) for c in spec.get("codes") or ())
             _require(
@@ -225,6 +225,7 @@ class ActorResolver:
                     re.compile(str(spec["pattern"])),
                     None if first is None else int(first),
                     None if last is None else int(last),
+                    bool(spec.get("undated")),
                 )
             )
         self._groups = tuple(groups)
@@ -297,14 +298,14 @@ class ActorResolver:
             extra += [
                 ActorMention(code, m.start(), m.end(), m.group()) for m in pattern.finditer(text)
             ]
-        for codes, pattern, first, last in self._groups:
+        for codes, pattern, first, last, undated in self._groups:
             found = list(pattern.finditer(text))
             if found and (first is not None or last is not None):
                 when = the_year()
                 if (
-                    when is None
-                    or (first is not None and when < first)
-                    or (last is not None and when >= last)
+                    (when is None and not undated)
+                    or (when is not None and first is not None and when < first)
+                    or (when is not None and last is not None and when >= last)
                 ):
                     continue
             for m in found:
