@@ -520,8 +520,13 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("Lloyd's of London raised war risk rates for the Gulf.", None, 1987, []),
         ("The Commonwealth met at their London meeting in June.", None, 1977, ["COMMONWEALTH"]),
         ("Italy refused to join the Paris pact.", None, 1987, ["ITA"]),
-        ("The premier flew to Tokyo for a three-day visit.", None, 2024, []),
         ("London said it would not negotiate.", None, 1987, ["GBR"]),
+        # "the Council" of UN speeches; the Chinese army; the DRC's east
+        ("My country urges the Council to act on Libya.", "FRA", 2015, ["FRA", "LBY", "UNSC"]),
+        ("The Council of Europe met in Strasbourg.", None, 2015, ["COE"]),
+        ("The People's Liberation Army encircled Taiwan.", None, 2023, ["CHN", "TWN"]),
+        ("Sudan People's Liberation Army rebels shelled Kapoeta.", None, 1987, ["SDN"]),
+        ("Rebels captured Goma, the largest city in eastern Congo.", None, 2025, ["COD"]),
         # Pentagon contract notices
         (
             "Raytheon Co has been awarded a 3.5 mln dlr contract, the Army said.",
