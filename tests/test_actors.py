@@ -527,6 +527,13 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("The People's Liberation Army encircled Taiwan.", None, 2023, ["CHN", "TWN"]),
         ("Sudan People's Liberation Army rebels shelled Kapoeta.", None, 1987, ["SDN"]),
         ("Rebels captured Goma, the largest city in eastern Congo.", None, 2025, ["COD"]),
+        # organisations and armed groups the gold codes
+        ("UNESCO added the temple to its World Heritage list.", None, 2023, ["UNESCO"]),
+        ("Polisario guerrillas overran the garrison.", None, 1981, ["POLISARIO"]),
+        ("Creditors of the International Tin Council met.", None, 1987, ["ITC"]),
+        ("The ITC voted 3-2 for the petition.", None, 1987, []),
+        ("The Japanese Red Cross sent nurses.", None, 1905, ["JPN"]),
+        ("Revolutionary United Front guerrillas seized peacekeepers.", None, 2000, ["RUF"]),
         # Pentagon contract notices
         (
             "Raytheon Co has been awarded a 3.5 mln dlr contract, the Army said.",
