@@ -84,7 +84,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("President Xi visited Moscow.", ["CHN", "RUS"]),
     ("Putin met Kishida.", ["JPN", "RUS"]),
     ("Zelenskyy addressed the Bundestag.", ["DEU", "UKR"]),
-    ("Gorbachev and Reagan met in Reykjavik.", ["ISL", "SUN", "USA"]),
+    ("Gorbachev and Reagan met in Reykjavik.", ["SUN", "USA"]),  # a venue, not a party
     # organisations and blocs
     ("NATO and the EU met the UN.", ["EU", "NATO", "UN"]),
     ("The Security Council condemned the attack.", ["UNSC"]),
@@ -104,7 +104,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("Comecon and the Warsaw Pact dissolved in 1991.", ["COMECON", "WARSAW_PACT"]),
     ("SEATO and ANZUS were Cold War pacts.", ["ANZUS", "SEATO"]),
     ("The African Union and the AU are one body.", ["AU"]),
-    ("The non-aligned movement met in Belgrade.", ["NON_ALIGNED", "SRB"]),
+    ("The non-aligned movement met in Belgrade.", ["NON_ALIGNED"]),
     # ambiguity guards
     ("Atlanta, Georgia hosted the games.", []),
     ("The governor of Georgia signed the bill.", []),
@@ -475,12 +475,7 @@ def test_year_in_text(text: str, year: int | None) -> None:
         # the Commonwealth, non-aligned countries, the UN Secretary-General, Congo in context
         ("Commonwealth leaders met in Vancouver.", None, 1987, ["COMMONWEALTH"]),
         ("The Commonwealth of Massachusetts sued.", None, 1987, []),
-        (
-            "A conference of non-aligned countries met in Harare.",
-            None,
-            1986,
-            ["NON_ALIGNED", "ZWE"],
-        ),
+        ("A conference of non-aligned countries met in Harare.", None, 1986, ["NON_ALIGNED"]),
         ("Our Secretary-General deserves thanks.", None, 2010, ["UN"]),
         ("We thank our Secretary- General, whose term ends.", None, 2006, ["UN"]),
         ("Rebels seized the eastern Congolese city of Goma.", None, 2025, ["COD"]),
@@ -527,6 +522,10 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("The People's Liberation Army encircled Taiwan.", None, 2023, ["CHN", "TWN"]),
         ("Sudan People's Liberation Army rebels shelled Kapoeta.", None, 1987, ["SDN"]),
         ("Rebels captured Goma, the largest city in eastern Congo.", None, 2025, ["COD"]),
+        ("OPEC ministers will meet in Vienna on June 25.", None, 1987, ["OPEC"]),
+        ("Morocco beat Portugal 1-0 in Doha.", None, 2022, ["MAR", "PRT"]),
+        ("Insurgents raided villages near Mocimboa da Praia.", None, 2021, []),
+        ("Praia and Lisbon signed a visa accord.", None, 2021, ["CPV", "PRT"]),
         # organisations and armed groups the gold codes
         ("UNESCO added the temple to its World Heritage list.", None, 2023, ["UNESCO"]),
         ("Polisario guerrillas overran the garrison.", None, 1981, ["POLISARIO"]),
