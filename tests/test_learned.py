@@ -299,6 +299,20 @@ def test_model_vetoes_rule_claims_below_its_level(
     assert predict(default_rules(), BOTH, model=model).labels == kept
 
 
+#: only an alliance rule fires here
+ALLIANCE_ONLY = "The two states signed a mutual defence treaty."
+
+
+def test_a_run_drops_a_sentence_whose_every_rule_claim_is_vetoed(tmp_path: Path) -> None:
+    meta = {"vetoes": [0.1, 0.1, 0.1]}  # every probability is 0.0067: no claim added either
+    model = load_model(write_model(tmp_path / "m.parquet", {}, meta=meta))
+    assert set(_claims(ALLIANCE_ONLY, None)) == {"alliance"}
+    assert _claims(ALLIANCE_ONLY, model) == {}
+    assert predict(default_rules(), ALLIANCE_ONLY, model=model).labels == frozenset()
+    ctx = RunContext(run_id="t", rules=default_rules(), model=model)
+    assert tag_text(ALLIANCE_ONLY, "d", ctx)["claims"] == []
+
+
 def test_headings_get_no_learned_claims(menace: TextModel) -> None:
     assert _claims("The menace\n\nText.", menace) == {}
 

@@ -272,7 +272,8 @@ def classify_document(
 
     Headings, bylines and links are not claims and are passed over. ``prefilter``: the
     candidate scan to use (default: the pack's own, :func:`prefilter_for`). ``model``: a
-    learned model that adds claims the rules did not make (:func:`add_learned_claims`);
+    learned model that adds claims the rules did not make and may veto theirs
+    (:func:`add_learned_claims`);
     ``probabilities``: its scores of the :func:`assertive_indices` sentences, when they
     were scored already (with other documents' sentences: one call scores many faster).
     """
@@ -298,6 +299,8 @@ def classify_document(
         for i, claims in zip(assertive, added, strict=True):
             if claims:
                 out[i] = claims
+            else:  # no claim, or every rule claim of the sentence vetoed
+                out.pop(i, None)
     return out
 
 
