@@ -526,6 +526,15 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("Morocco beat Portugal 1-0 in Doha.", None, 2022, ["MAR", "PRT"]),
         ("Insurgents raided villages near Mocimboa da Praia.", None, 2021, []),
         ("Praia and Lisbon signed a visa accord.", None, 2021, ["CPV", "PRT"]),
+        (
+            "OAU members cut links with the minority regime in Salisbury.",
+            None,
+            1976,
+            ["OAU", "ZWE"],
+        ),
+        ("Kenyan runners won the Berlin marathon.", None, 2019, ["KEN"]),
+        ("Sierra Leone signed the Lome Peace Agreement.", None, 1999, ["SLE"]),
+        ("Spain took its seat at the North Atlantic Council.", None, 1982, ["ESP", "NATO"]),
         # organisations and armed groups the gold codes
         ("UNESCO added the temple to its World Heritage list.", None, 2023, ["UNESCO"]),
         ("Polisario guerrillas overran the garrison.", None, 1981, ["POLISARIO"]),
