@@ -147,12 +147,17 @@ def ascii_fold(text: str) -> str:
 
 
 def variants(surface: str, role: str) -> set[str]:
-    """Spelling variants of a surface: diacritics, apostrophes, Saint/St., hyphen/space."""
+    """Spelling variants of a surface: diacritics, apostrophes, Saint/St./St, hyphen/space."""
     out = {surface}
     if role in {"name", "official", "short", "former", "capital", "demonym"}:
         out |= {_CAPITALISED_HYPHEN.sub(" ", s) for s in list(out)}
         for s in list(out):
-            for a, b in (("Saint ", "St. "), ("St. ", "Saint ")):
+            for a, b in (
+                ("Saint ", "St. "),
+                ("St. ", "Saint "),
+                ("Saint ", "St "),
+                ("St. ", "St "),
+            ):
                 if s.startswith(a):
                     out.add(b + s[len(a) :])
     out |= {ascii_fold(s) for s in list(out)}

@@ -535,6 +535,9 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("Kenyan runners won the Berlin marathon.", None, 2019, ["KEN"]),
         ("Sierra Leone signed the Lome Peace Agreement.", None, 1999, ["SLE"]),
         ("Spain took its seat at the North Atlantic Council.", None, 1982, ["ESP", "NATO"]),
+        ("Hurricane Beryl hit St Vincent and the Grenadines.", None, 2024, ["VCT"]),
+        ("Navy boats fired on trawlers near St Martin's Island.", None, 2015, []),
+        ("The airline opened direct flights to Lagos.", None, 2015, []),
         # organisations and armed groups the gold codes
         ("UNESCO added the temple to its World Heritage list.", None, 2023, ["UNESCO"]),
         ("Polisario guerrillas overran the garrison.", None, 1981, ["POLISARIO"]),
