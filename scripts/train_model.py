@@ -315,13 +315,14 @@ def choose_levels(scored: dict[str, Scored]) -> tuple[list[float], float, dict[s
     veto = top if gain >= MIN_VETO_GAIN else 0.0
     thresholds = best[veto][1]
     print(f"-> veto {veto} (best {top}, gain {gain:+.4f}), thresholds {thresholds}")
+    additions = {t: _additions(scored, t) for t in CLAIM_TYPES}
     for t in CLAIM_TYPES:
         print(
             f"{t}: claims the model adds on validation and their precision "
             "(corpus; written; banded sample, not used): "
             + "; ".join(
                 f"{k}: {v['corpus']}, {v['written']}, {v['banded_corpus_sample']}"
-                for k, v in _additions(scored, t).items()
+                for k, v in additions[t].items()
             )
         )
     rule = (
@@ -335,7 +336,7 @@ def choose_levels(scored: dict[str, Scored]) -> tuple[list[float], float, dict[s
         {
             "rule": rule,
             "by_veto": table,
-            "additions": {t: _additions(scored, t) for t in CLAIM_TYPES},
+            "additions": additions,
         },
     )
 

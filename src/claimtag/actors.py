@@ -302,11 +302,10 @@ class ActorResolver:
             found = list(pattern.finditer(text))
             if found and (first is not None or last is not None):
                 when = the_year()
-                if (
-                    (when is None and not undated)
-                    or (when is not None and first is not None and when < first)
-                    or (when is not None and last is not None and when >= last)
-                ):
+                if when is None:
+                    if not undated:
+                        continue
+                elif (first is not None and when < first) or (last is not None and when >= last):
                     continue
             for m in found:
                 extra += [ActorMention(code, m.start(), m.end(), m.group()) for code in codes]

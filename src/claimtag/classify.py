@@ -336,15 +336,16 @@ def add_learned_claims(
         return []
     probs = model.probabilities(sentences) if probabilities is None else probabilities
     out = []
-    vetoes = dict(zip(model.types, model.vetoes.tolist(), strict=True))
-    index = {t: i for i, t in enumerate(model.types)}
+    # claim type -> (its column, its veto level), for the types the model vetoes at all
+    levels = zip(model.types, model.vetoes.tolist(), strict=True)
+    vetoed = {t: (i, v) for i, (t, v) in enumerate(levels) if v}
     for k, (sentence, offset, found) in enumerate(zip(sentences, offsets, claims, strict=True)):
-        if found and any(vetoes.values()):
+        if found and vetoed:
             found = [
                 c
                 for c in found
-                if c.claim_type not in index
-                or float(probs[k, index[c.claim_type]]) >= vetoes[c.claim_type]
+                if c.claim_type not in vetoed
+                or float(probs[k, vetoed[c.claim_type][0]]) >= vetoed[c.claim_type][1]
             ]
         made = {c.claim_type for c in found}
         new: list[Claim] = []
