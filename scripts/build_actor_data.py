@@ -471,6 +471,20 @@ def build(
         if spec.get("undated"):
             group["undated"] = True
         group_references.append(group)
+    unknown_home_references: list[dict[str, Any]] = []
+    for spec in curated.get("unknown_home_references") or []:
+        if spec.get("code") not in actors:
+            raise BuildError(f"unknown_home_references: unknown code in {spec}")
+        ref: dict[str, Any] = {"code": spec["code"], "pattern": str(spec["pattern"]).strip()}
+        re.compile(ref["pattern"])
+        if spec.get("alone"):
+            ref["alone"] = True
+        unknown_home_references.append(ref)
+    dating_cues: list[dict[str, Any]] = []
+    for spec in curated.get("dating_cues") or []:
+        cue = {"year": int(spec["year"]), "pattern": str(spec["pattern"]).strip()}
+        re.compile(cue["pattern"])
+        dating_cues.append(cue)
     eras: list[dict[str, Any]] = []
     for spec in curated.get("eras") or []:
         if spec["code"] not in actors or spec["as"] not in actors:
@@ -485,7 +499,9 @@ def build(
         "home_references": home_references,
         "home_references_of": home_references_of,
         "context_references": context_references,
+        "unknown_home_references": unknown_home_references,
         "group_references": group_references,
+        "dating_cues": dating_cues,
         "eras": eras,
     }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()

@@ -440,6 +440,28 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("The Fed and the SEC acted; MITI did not.", None, None, ["JPN", "USA"]),
         ("Houthi rebels and al-Shabaab fighters attacked.", None, None, ["AL_SHABAAB", "HOUTHIS"]),
         ("My delegation supports it.", "XXX", None, []),
+        # no home: the few expressions that point to the United States in any English text
+        ("The Senate ratified the treaty with Japan.", None, None, ["JPN", "USA"]),
+        ("The farmers of this Nation deserve a fair price.", None, None, ["USA"]),
+        ("The Secretary of State will travel to Rabat.", None, None, ["MAR", "USA"]),
+        ("The Secretary of State for Defence spoke.", None, None, []),
+        ("The administration will retaliate against unfair trade.", None, None, ["USA"]),
+        ("The Treasury said reserves rose.", None, None, ["USA"]),
+        # ... some only where no other state is named: another state's Treasury, Army, Navy
+        ("Australian reserves rose, the Treasury said.", None, None, ["AUS"]),
+        ("The Navy bought radios from Japan.", None, None, ["JPN"]),
+        ("The Navy and NATO held drills.", None, None, ["NATO", "USA"]),
+        # no date and no year in the text: a name of one era dates it
+        ("COCOM members barred sales of machine tools to Moscow.", None, None, ["COCOM", "SUN"]),
+        ("Bonn said Moscow must pay.", None, None, ["DEU", "SUN"]),
+        ("The Bonn climate talks and Moscow.", None, None, ["DEU", "RUS"]),
+        ("Moscow deployed SS-20s.", None, None, ["SUN"]),
+        ("The super-Powers weighed the Pershing missiles.", None, None, ["SUN", "USA"]),
+        ("In 2019 Moscow left COCOM's successor talks.", None, None, ["COCOM", "RUS"]),
+        ("Moscow deployed SS-20s.", None, 2020, ["RUS"]),
+        # a home given: its own references instead
+        ("The Senate ratified the treaty.", "PHL", None, ["PHL"]),
+        ("My delegation thanks this Nation.", "PHL", None, ["PHL"]),
         # more home references (State of the Union usage)
         ("In some sections of the Republic the nation prospered.", "USA", 1832, ["USA"]),
         ("It is estimated by the Secretary that revenue will rise.", "USA", 1868, ["USA"]),

@@ -208,6 +208,14 @@ class ActorResolver:
         # expressions that point to one state only in its own documents ("the Department" in
         # a State of the Union address), beside the home_references every home shares
         self._home_of = self._patterns_by_code(table, "home_references_of")
+        # expressions that point to a state in a document whose home is not known ("the
+        # Senate" in wire copy); ``alone``: only in a text that names no other state
+        unknown: list[tuple[str, re.Pattern[str], bool]] = []
+        for spec in table.get("unknown_home_references") or []:
+            code = str(spec.get("code"))
+            _require(code in self._actors, f"unknown_home_references: unknown code {code}")
+            unknown.append((code, re.compile(str(spec["pattern"])), bool(spec.get("alone"))))
+        self._unknown_home = tuple(unknown)
         self._context: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             self._patterns_by_code(table, "context_references").items()
         )
@@ -229,6 +237,11 @@ class ActorResolver:
                 )
             )
         self._groups = tuple(groups)
+        # names that date a text naming no year to their era ("COCOM", "West Germany")
+        self._dating: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
+            (int(spec["year"]), re.compile(str(spec["pattern"])))
+            for spec in table.get("dating_cues") or []
+        )
         self._eras: tuple[tuple[str, str, int, int], ...] = tuple(
             (str(e["code"]), str(e["as"]), int(e["from"]), int(e["to"]))
             for e in table.get("eras") or []
@@ -278,18 +291,25 @@ class ActorResolver:
         ``home`` is the code of the document's own state (the speaker's country, the United
         States in a State of the Union address), when known: expressions such as "my
         delegation" or "the Administration" then resolve to it. An unknown code is ignored.
+        When ``home`` is not given, the few expressions that in English-language news and
+        messages point to one state whatever the document ("the Senate", "this Nation": the
+        United States) resolve to it, some only in a text that names no other state.
         ``year`` is the document's year, when known: names of renamed states then resolve to
         the state of that time ("Moscow" in 1987 is the Soviet Union), and expressions for a
         group of states that hold only in an era resolve ("the super-Powers" before 1992 are the
         Soviet Union and the United States). When ``year`` is not known, the latest year the
         text itself names dates it ("Moscow broke with Belgrade in June 1948" is the Soviet
-        Union), since news and analysis sentences often carry their own date.
+        Union), since news and analysis sentences often carry their own date; failing that, a
+        name that belongs to one era dates it ("COCOM", "Pershing", "West Germany").
         """
         dated: list[int | None] = [year] if year is not None else []
 
         def the_year() -> int | None:  # the text's own year is looked for only when needed
             if not dated:
-                dated.append(year_in_text(text))
+                found = year_in_text(text)
+                if found is None:
+                    found = next((y for y, cue in self._dating if cue.search(text)), None)
+                dated.append(found)
             return dated[0]
 
         mentions = self._find_names(text)
@@ -318,6 +338,12 @@ class ActorResolver:
                 ActorMention(home, m.start(), m.end(), m.group())
                 for m in self._home_of[home].finditer(text)
             ]
+        if home is None:
+            for code, pattern, alone in self._unknown_home:
+                found = list(pattern.finditer(text))
+                if found and alone and any(self._is_state(m.code, code) for m in mentions):
+                    continue
+                extra += [ActorMention(code, m.start(), m.end(), m.group()) for m in found]
         if extra:
             extra = [
                 m for m in extra if not any(x.start < m.end and m.start < x.end for x in mentions)
@@ -333,6 +359,10 @@ class ActorResolver:
                 ):
                     mentions = [m._replace(code=as_code) if m.code == code else m for m in mentions]
         return mentions
+
+    def _is_state(self, code: str, other_than: str) -> bool:
+        """Whether ``code`` is a state (not an organisation) other than ``other_than``."""
+        return code != other_than and self._actors[code].kind != "organisation"
 
     def _find_names(self, text: str) -> list[ActorMention]:
         probe = _ODD_SPACE.sub(" ", text) if _ODD_SPACE.search(text) else text
