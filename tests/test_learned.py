@@ -313,6 +313,30 @@ def test_a_run_drops_a_sentence_whose_every_rule_claim_is_vetoed(tmp_path: Path)
     assert tag_text(ALLIANCE_ONLY, "d", ctx)["claims"] == []
 
 
+def test_a_run_counts_the_rule_claims_the_model_vetoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The claims are not written, but the manifest and the summary say how many there were."""
+    model = write_model(tmp_path / "m.parquet", {}, meta={"vetoes": [0.1, 0.1, 0.1]})
+    doc = tmp_path / "in" / "d.txt"
+    doc.parent.mkdir()
+    doc.write_text(f"{BOTH} {ALLIANCE_ONLY} The weather was fine.", encoding="utf-8")
+    for extra, claims, vetoed in (
+        (["--no-model"], {"threat": 1, "alliance": 2}, {}),
+        (["--model", str(model)], {}, {"threat": 1, "alliance": 2}),
+    ):
+        out = tmp_path / f"out{len(extra)}"
+        args = ["run", str(doc.parent), "--out", str(out), "--no-prefect", *extra]
+        assert main(args) == 0
+        summary = capsys.readouterr().out
+        manifest = json.loads(next((out / "runs").glob("*.json")).read_text(encoding="utf-8"))
+        counts = manifest["counts"]
+        assert {t: n for t, n in counts["claims_by_type"].items() if n} == claims
+        assert {t: n for t, n in counts["claims_vetoed_by_type"].items() if n} == vetoed
+        said = f"{sum(vetoed.values())} rule claim(s) dropped by the learned model"
+        assert (said in summary) == bool(vetoed)
+
+
 def test_headings_get_no_learned_claims(menace: TextModel) -> None:
     assert _claims("The menace\n\nText.", menace) == {}
 

@@ -267,6 +267,7 @@ def classify_document(
     prefilter: Prefilter | None = None,
     model: TextModel | None = None,
     probabilities: Any = None,
+    vetoed: list[Claim] | None = None,
 ) -> dict[int, list[Claim]]:
     """Claims per sentence index, for the sentences of ``text`` that carry any.
 
@@ -275,7 +276,8 @@ def classify_document(
     learned model that adds claims the rules did not make and may veto theirs
     (:func:`add_learned_claims`);
     ``probabilities``: its scores of the :func:`assertive_indices` sentences, when they
-    were scored already (with other documents' sentences: one call scores many faster).
+    were scored already (with other documents' sentences: one call scores many faster);
+    ``vetoed``: a list that receives the rule claims the model dropped.
     """
     out: dict[int, list[Claim]] = {}
     scan = prefilter_for(pack) if prefilter is None else prefilter
@@ -295,6 +297,7 @@ def classify_document(
             [sentences[i].start for i in assertive],
             [out.get(i, []) for i in assertive],
             probabilities,
+            vetoed,
         )
         for i, claims in zip(assertive, added, strict=True):
             if claims:
@@ -317,6 +320,7 @@ def add_learned_claims(
     offsets: Sequence[int],
     claims: Sequence[list[Claim]],
     probabilities: Any = None,
+    vetoed: list[Claim] | None = None,
 ) -> list[list[Claim]]:
     """The rules' ``claims`` of each sentence, less those the model vetoes, plus the model's.
 
@@ -328,7 +332,8 @@ def add_learned_claims(
     ``learned.<type>``; the whole sentence when no single word did), its confidence the
     probability. Its negation cue is searched around its strongest evidence as for a rule
     match, its hedging cue in the whole sentence. ``probabilities``: the model's scores of
-    ``sentences``, when they were scored already.
+    ``sentences``, when they were scored already; ``vetoed``: a list that receives the rule
+    claims the model dropped.
     """
     from claimtag.learned import learned_rule_id
 
@@ -338,15 +343,18 @@ def add_learned_claims(
     out = []
     # claim type -> (its column, its veto level), for the types the model vetoes at all
     levels = zip(model.types, model.vetoes.tolist(), strict=True)
-    vetoed = {t: (i, v) for i, (t, v) in enumerate(levels) if v}
+    vetoes = {t: (i, v) for i, (t, v) in enumerate(levels) if v}
     for k, (sentence, offset, found) in enumerate(zip(sentences, offsets, claims, strict=True)):
-        if found and vetoed:
-            found = [
+        if found and vetoes:
+            kept = [
                 c
                 for c in found
-                if c.claim_type not in vetoed
-                or float(probs[k, vetoed[c.claim_type][0]]) >= vetoed[c.claim_type][1]
+                if c.claim_type not in vetoes
+                or float(probs[k, vetoes[c.claim_type][0]]) >= vetoes[c.claim_type][1]
             ]
+            if vetoed is not None and len(kept) < len(found):
+                vetoed += [c for c in found if c not in kept]
+            found = kept
         made = {c.claim_type for c in found}
         new: list[Claim] = []
         hedge: str | None = None

@@ -199,6 +199,9 @@ def _print_summary(manifest: dict[str, Any], out: Path, *, as_json: bool, quiet:
         f"  {c['sentences']} sentence(s), {c['claims']} claim(s) ({types}), "
         f"{c['rejects']} reject(s), {manifest['timings']['wall_seconds']:.2f} s"
     )
+    vetoed = sum(c.get("claims_vetoed_by_type", {}).values())
+    if vetoed:
+        print(f"  {vetoed} rule claim(s) dropped by the learned model (--no-model keeps them)")
     print(f"  claims:    {out / 'claims'}")
     print(f"  documents: {out / 'documents'}")
     print(f"  manifest:  {out / 'runs' / (manifest['run_id'] + '.json')}")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from claimtag.actors import ActorResolver, year_of
-from claimtag.classify import assertive_indices, classify_document
+from claimtag.classify import Claim, assertive_indices, classify_document
 from claimtag.faults import fault
 from claimtag.ingest import InputOptions, Outcome, Unit, read_unit
 from claimtag.records import build_record
@@ -84,6 +84,8 @@ class BatchResult:
     n_bytes: int = 0
     n_unchanged: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    #: rule claims the learned model dropped, by claim type
+    vetoed: dict[str, int] = field(default_factory=dict)
 
     def add_time(self, stage: str, seconds: float) -> None:
         self.timings[stage] = self.timings.get(stage, 0.0) + seconds
@@ -152,12 +154,14 @@ def extract_records(
     warnings: list[str] | None = None,
     split: Split | None = None,
     probabilities: Any = None,
+    vetoed: list[Claim] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Split, classify and build the claim records of one document: (n_sentences, records).
 
     ``split``: the document split already (:func:`split_document`, whose ``warnings`` it
     gave); ``probabilities``: the learned model's scores of its assertive sentences, scored
-    already (:func:`score_documents`).
+    already (:func:`score_documents`); ``vetoed``: a list that receives the rule claims the
+    model dropped.
     """
     t0 = time.perf_counter()
     if split is None:
@@ -165,7 +169,7 @@ def extract_records(
     sentences, tagged = split.sentences, split.tagged
     t1 = time.perf_counter()
     found = classify_document(
-        ctx.rules, doc.text, tagged, model=ctx.model, probabilities=probabilities
+        ctx.rules, doc.text, tagged, model=ctx.model, probabilities=probabilities, vetoed=vetoed
     )
     t2 = time.perf_counter()
     resolver = ActorResolver.default()
@@ -240,13 +244,16 @@ def process_document(
     ``scored``: the document split and scored already (:func:`score_documents`).
     """
     notes: list[str] = []
+    vetoed: list[Claim] = []
     if scored is None:
-        n_sentences, records = extract_records(doc, ctx, result.timings, notes)
+        n_sentences, records = extract_records(doc, ctx, result.timings, notes, vetoed=vetoed)
     else:
         split, notes, probabilities = scored
         n_sentences, records = extract_records(
-            doc, ctx, result.timings, split=split, probabilities=probabilities
+            doc, ctx, result.timings, split=split, probabilities=probabilities, vetoed=vetoed
         )
+    for claim in vetoed:
+        result.vetoed[claim.claim_type] = result.vetoed.get(claim.claim_type, 0) + 1
     t0 = time.perf_counter()
     check = fast_validator("claim")
     n_rejects = 0

@@ -90,6 +90,7 @@ def run_batch(units: Sequence[BatchItem], ctx: RunContext, out: Path, batch: int
         "replaced": sorted(d["doc_id"] for d in result.documents if d["doc_id"] in known),
         "unchanged": result.n_unchanged,
         "rejects": written.n_rejects,
+        "vetoed": result.vetoed,
         "sentences": result.n_sentences,
         "chars": result.n_bytes,
         "input_bytes": sum(item_bytes(u) for u in units),
@@ -371,6 +372,8 @@ class RunTotals:
 
     by_status: dict[str, int] = field(default_factory=dict)
     by_type: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLAIM_TYPES, 0))
+    #: rule claims the learned model dropped, by claim type
+    vetoed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLAIM_TYPES, 0))
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     files: list[str] = field(default_factory=list)
     replaced: set[str] = field(default_factory=set)
@@ -387,6 +390,8 @@ class RunTotals:
             self.by_status[status] = self.by_status.get(status, 0) + n
         for claim_type, n in b["claims"].items():
             self.by_type[claim_type] = self.by_type.get(claim_type, 0) + n
+        for claim_type, n in b["vetoed"].items():
+            self.vetoed[claim_type] = self.vetoed.get(claim_type, 0) + n
         self.add_time(b["timings"])
         self.files += b["files"]
         self.replaced.update(b["replaced"])
@@ -405,6 +410,7 @@ class RunTotals:
         return RunTotals(
             dict(self.by_status),
             dict(self.by_type),
+            dict(self.vetoed),
             dict(self.stages),
             list(self.files),
             set(self.replaced),
@@ -455,6 +461,9 @@ def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
         "chars": totals.chars,
         "claims": sum(by_type.values()),
         "claims_by_type": by_type,
+        # rule claims the learned model dropped (not written): the rules alone would have
+        # written these too (``--no-model``)
+        "claims_vetoed_by_type": totals.vetoed,
         "rejects": totals.rejects,
         "batches": totals.batches,
     }
