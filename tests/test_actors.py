@@ -451,6 +451,11 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("Australian reserves rose, the Treasury said.", None, None, ["AUS"]),
         ("The Navy bought radios from Japan.", None, None, ["JPN"]),
         ("The Navy and NATO held drills.", None, None, ["NATO", "USA"]),
+        # the General Assembly's hall, the peacekeepers' flag, GA resolutions by session
+        ("Nauru will not sell its vote in this Hall.", None, None, ["NRU", "UN"]),
+        ("Our soldiers serve under the blue flag in Lebanon.", None, None, ["LBN", "UN"]),
+        ("It was adopted as resolution 2373 (XXII).", None, None, ["UN"]),
+        ("The concert hall in Vienna reopened.", None, None, ["AUT"]),
         # no date and no year in the text: a name of one era dates it
         ("COCOM members barred sales of machine tools to Moscow.", None, None, ["COCOM", "SUN"]),
         ("Bonn said Moscow must pay.", None, None, ["DEU", "SUN"]),
