@@ -37,7 +37,7 @@ HELD = split_files(ROOT / "gold", "heldout")
 #: ``validation_model``, the corpus sample drawn where the model would add claims, is
 #: reported by scripts/train_model.py instead: its sentences are not a random sample)
 VAL = [n for n in split_files(ROOT / "gold", "validation") if n != "validation_model"]
-#: the held-out files of rounds 17 to 27, which retell (almost) no event of an earlier gold file
+#: the held-out files of rounds 17 to 29, which retell (almost) no event of an earlier gold file
 FRESH = {
     17: ["heldout16", "events24_heldout"],
     18: ["heldout18", "events28_heldout"],
@@ -48,6 +48,7 @@ FRESH = {
     25: ["heldout25", "events36_heldout"],
     26: ["heldout26", "events37_heldout"],
     27: ["heldout27", "events38_heldout"],
+    28: ["heldout28", "events39_heldout"],
 }
 GENRES = {
     "un_general_debates": "UN General Debates",
@@ -136,6 +137,18 @@ INTERLEAVED = {
         "PUSNPUWNNNWUNHHPNHSSNPNHHUUNSWNNNSSNUSNHNUUNPNHSUPNNWNNHHUPWNNWNPPNSUNUSNP"
         "HPUPWHWNSHPNNWSWHNNNUNHNWNSPSNHHPSHSNPHNSWNWHSNNWNSWUNHNSNPNNHHHHSHSUHWHHN"
         "HHNSNNSHWUWNNPHSUHUUNUPPSWSHNPSSHWPSNPUPPSNNHPNHNHUNNUPNNHSNWPN"
+    ),
+    "events39": (
+        "SHHUNNPUPSSNNNNHHSHNNUUPHUHHWHPNUWNUSHUWSNSHNPPSNSHWUHSNWPWWNPHPPUUNWHSWNU"
+        "WHNSNHHUSUNSSHHSPPNUUPNHUNHNWHNPNNSNUUNNPPNWNNNHPNNNPPHNNHPPHWUNNHPPNUNHPH"
+        "NHNPNPPUNWNWUNNHNNSNHSWWUPUWPSUHHNNSUPHWHPNSSSNSWNHPHSUUPHHSHSPHUNPWHNWPNN"
+        "NNUSSNHNNSHNNUUUSSPWNWPHPWSSUPNNSSWUUNHSWNSHUW"
+    ),
+    "events40": (
+        "UHHWUWPPNSUNNNHUSHSPNNNHPPNHNHNPWHUUNSNNNPSPNWPPNUNWHNSNUWUWWHUSWPSNNSNWNH"
+        "SHNUUNNSHPHHSPNSSPHPSNPUWNHUUNUNNUUNWHSPNHPUHWPPNUNPUNUHNHHNSSWWHPNUHUSNNN"
+        "PNNUWSNNPPPHSSPSUHNNHNUPSNNPUPNPHHHHUNHWNHSSNNNSNUNHHHWNNNWNSUPSUSUPUNNWUH"
+        "NWHSNNWHPWSSPSNUUPWHNHNNHUUHSWSPPSHNNSNNNSHWHPWSUP"
     ),
 }
 INTERLEAVED_GENRES = {
