@@ -447,7 +447,11 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("The Secretary of State for Defence spoke.", None, None, []),
         ("The administration will retaliate against unfair trade.", None, None, ["USA"]),
         ("The Treasury said reserves rose.", None, None, ["USA"]),
+        ("Sen. John Danforth said the plan would fail.", None, None, ["USA"]),
+        ("Budget chairman William Gray (D-Pa.) said no.", None, None, ["USA"]),
+        ("A Senate bill would curb the imports.", None, None, ["USA"]),
         # ... some only where no other state is named: another state's Treasury, Army, Navy
+        ("A Senate bill would curb imports from Japan.", None, None, ["JPN"]),
         ("Australian reserves rose, the Treasury said.", None, None, ["AUS"]),
         ("The Navy bought radios from Japan.", None, None, ["JPN"]),
         ("The Navy and NATO held drills.", None, None, ["NATO", "USA"]),
@@ -465,6 +469,8 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("In 2019 Moscow left COCOM's successor talks.", None, None, ["COCOM", "RUS"]),
         ("Moscow deployed SS-20s.", None, 2020, ["RUS"]),
         # a home given: its own references instead
+        ("Those of us in this Chamber disagree.", "USA", None, ["USA"]),
+        ("North Korea could soon threaten our homeland.", "USA", None, ["PRK", "USA"]),
         ("The Senate ratified the treaty.", "PHL", None, ["PHL"]),
         ("My delegation thanks this Nation.", "PHL", None, ["PHL"]),
         # more home references (State of the Union usage)
