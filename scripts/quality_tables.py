@@ -49,6 +49,7 @@ FRESH = {
     26: ["heldout26", "events37_heldout"],
     27: ["heldout27", "events38_heldout"],
     28: ["heldout28", "events39_heldout"],
+    29: ["heldout29", "events40_heldout"],
 }
 GENRES = {
     "un_general_debates": "UN General Debates",
