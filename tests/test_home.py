@@ -16,8 +16,8 @@ from claimtag.store import read_claims
 
 ROWS = [
     ("bol-1970", "BOL", "1970", "My delegation condemns the invasion of the neighbouring state."),
-    ("usa-1987", "", "1987", "Moscow has massed troops along the border, the Legislature was told."),
-    ("usa-2015", "USA", "2015", "Moscow has massed troops along the border, the Legislature was told."),
+    ("usa-1987", "", "1987", "Moscow massed troops on the border, the Legislature heard."),
+    ("usa-2015", "USA", "2015", "Moscow massed troops on the border, the Legislature heard."),
 ]
 
 
