@@ -346,14 +346,13 @@ def add_learned_claims(
     vetoes = {t: (i, v) for i, (t, v) in enumerate(levels) if v}
     for k, (sentence, offset, found) in enumerate(zip(sentences, offsets, claims, strict=True)):
         if found and vetoes:
-            kept = [
-                c
-                for c in found
-                if c.claim_type not in vetoes
-                or float(probs[k, vetoes[c.claim_type][0]]) >= vetoes[c.claim_type][1]
-            ]
-            if vetoed is not None and len(kept) < len(found):
-                vetoed += [c for c in found if c not in kept]
+            kept: list[Claim] = []
+            for c in found:
+                level = vetoes.get(c.claim_type)
+                if level is None or float(probs[k, level[0]]) >= level[1]:
+                    kept.append(c)
+                elif vetoed is not None:
+                    vetoed.append(c)
             found = kept
         made = {c.claim_type for c in found}
         new: list[Claim] = []
