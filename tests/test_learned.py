@@ -333,6 +333,7 @@ def test_a_run_counts_the_rule_claims_the_model_vetoed(
         counts = manifest["counts"]
         assert {t: n for t, n in counts["claims_by_type"].items() if n} == claims
         assert {t: n for t, n in counts["claims_vetoed_by_type"].items() if n} == vetoed
+        assert manifest["summary_table"]["claims_vetoed"] == sum(vetoed.values())
         said = f"{sum(vetoed.values())} rule claim(s) dropped by the learned model"
         assert (said in summary) == bool(vetoed)
 

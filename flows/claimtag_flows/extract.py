@@ -197,14 +197,15 @@ def extract_claims(
         manifest = commit_task(summary, out)
     counts = manifest["counts"]
     logger.info(
-        "run %s: %d document(s) (%s, %d unchanged), %d sentence(s), %d claim(s), "
-        "%d reject(s); committed as version %d",
+        "run %s: %d document(s) (%s, %d unchanged), %d sentence(s), %d claim(s) "
+        "(%d rule claim(s) vetoed by the learned model), %d reject(s); committed as version %d",
         run_id,
         counts["documents"],
         counts["documents_by_status"],
         counts["documents_unchanged"],
         counts["sentences"],
         counts["claims"],
+        sum(counts["claims_vetoed_by_type"].values()),
         counts["rejects"],
         manifest["version"],
     )

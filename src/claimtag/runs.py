@@ -509,6 +509,7 @@ def finish_run(summary: RunSummary, out: Path) -> dict[str, Any]:
         "documents_unchanged": unchanged,
         "sentences": counts["sentences"],
         **{f"claims_{k}": v for k, v in by_type.items()},
+        "claims_vetoed": sum(totals.vetoed.values()),
         "rejects": counts["rejects"],
         "wall_seconds": round(wall, 2),
         "rule_pack": ctx.version,
