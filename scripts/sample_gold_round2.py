@@ -133,13 +133,16 @@ PER_CORPUS_OF_ROUND = {
     # Round 30 (heldout30): a fresh held-out split drawn like round 5 after round 29 was read,
     # to read the rule changes that followed once.
     30: ROUND5_PER_CORPUS,
+    # Round 31 (heldout31): a fresh held-out split drawn like round 5 after round 30 was read,
+    # to read the next model once.
+    31: ROUND5_PER_CORPUS,
 }
 # From round 15 on, every round excludes the earlier rounds and the sentences of the other
 # samples below; the held-out and validation rounds are never used to change the rules or
 # the model.
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
-    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, 26, 27, 28, 29, 30), "heldout"),
+    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, 26, 27, 28, 29, 30, 31), "heldout"),
     **dict.fromkeys((17, 21), "validation"),
 }
 #: corpus gold files drawn by another sampler, whose sentences later rounds leave out
