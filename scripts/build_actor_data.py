@@ -470,6 +470,9 @@ def build(
                 group[key] = int(spec[key])
         if spec.get("undated"):
             group["undated"] = True
+        if spec.get("near"):
+            group["near"] = str(spec["near"]).strip()
+            re.compile(group["near"])
         group_references.append(group)
     unknown_home_references: list[dict[str, Any]] = []
     for spec in curated.get("unknown_home_references") or []:

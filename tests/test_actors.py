@@ -513,6 +513,15 @@ def test_year_in_text(text: str, year: int | None) -> None:
         ("We thank our Secretary- General, whose term ends.", None, 2006, ["UN"]),
         ("Rebels seized the eastern Congolese city of Goma.", None, 2025, ["COD"]),
         ("Congolese dancers toured Europe.", None, 2025, []),
+        # context before the mention as well as after it
+        ("Near Goma, Congo's army regrouped.", None, 2025, ["COD"]),
+        ("Cobalt prices rose after Congo halted shipments.", None, 2025, ["COD"]),
+        ("Seoul said the North had fired two rockets.", None, 2023, ["KOR", "PRK"]),
+        ("The North fired rockets, officials in Seoul said.", None, 2023, ["KOR", "PRK"]),
+        ("The North voted for the motion in Belfast.", None, 2023, []),
+        ("Talks between the North and South Korea resumed.", None, 2018, ["KOR", "PRK"]),
+        ("Sweden joined the North Atlantic community.", None, 2024, ["NATO", "SWE"]),
+        ("The Atlantic Community Festival opened.", None, 2024, []),
         # group references, some only in their era
         ("The two super-Powers agreed.", None, 1987, ["SUN", "USA"]),
         ("The two super-Powers agreed.", None, 2005, []),

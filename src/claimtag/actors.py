@@ -125,6 +125,10 @@ def _collapse_spaces(text: str) -> tuple[str, list[int], list[int]]:
 
 
 _Entry = tuple[str, "str | None", tuple[_Guard, ...]]
+#: a group reference: codes, pattern, first and last year, undated, near
+_Group = tuple[
+    tuple[str, ...], re.Pattern[str], int | None, int | None, bool, re.Pattern[str] | None
+]
 
 
 def _require(condition: bool, message: str) -> None:
@@ -219,7 +223,9 @@ class ActorResolver:
         self._context: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             self._patterns_by_code(table, "context_references").items()
         )
-        groups: list[tuple[tuple[str, ...], re.Pattern[str], int | None, int | None, bool]] = []
+        # (codes, pattern, from, to, undated, near): ``near``, an expression that must occur
+        # somewhere in the same text, before or after the mention ("the North" beside Seoul)
+        groups: list[_Group] = []
         for spec in table.get("group_references") or []:
             codes = tuple(str(c) for c in spec.get("codes") or ())
             _require(
@@ -234,6 +240,7 @@ class ActorResolver:
                     None if first is None else int(first),
                     None if last is None else int(last),
                     bool(spec.get("undated")),
+                    re.compile(str(spec["near"])) if spec.get("near") else None,
                 )
             )
         self._groups = tuple(groups)
@@ -318,8 +325,10 @@ class ActorResolver:
             extra += [
                 ActorMention(code, m.start(), m.end(), m.group()) for m in pattern.finditer(text)
             ]
-        for codes, pattern, first, last, undated in self._groups:
+        for codes, pattern, first, last, undated, near in self._groups:
             found = list(pattern.finditer(text))
+            if found and near is not None and not near.search(text):
+                continue
             if found and (first is not None or last is not None):
                 when = the_year()
                 if when is None:
