@@ -32,7 +32,9 @@ import hashlib
 import json
 import random
 import sys
+from collections.abc import Container
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -46,6 +48,62 @@ PER_BAND = 20
 READ = {"un_general_debates": 700, "us_state_of_the_union": 200, "reuters21578": 5000}
 
 
+def corpus_sentences(
+    name: str, rows: list[dict[str, Any]], skip: Container[str], seen: set[str] | None = None
+) -> list[dict[str, object]]:
+    """The sentences of 30 to 600 characters of one corpus' ``rows`` ({"doc_id", "text"}), in
+    order, whose normalised text is not in ``skip`` (nor in ``seen``, when given: each text is
+    then kept once and added to it): corpus, doc_id, start, end, raw and normalised text."""
+    from claimtag.gold import normalise
+    from claimtag.segment import split_spans
+
+    out: list[dict[str, object]] = []
+    for row in rows:
+        text = row["text"] or ""
+        for start, end, _ in split_spans(text):
+            sentence = normalise(text[start:end])
+            if not 30 <= len(sentence) <= 600 or sentence in skip:
+                continue
+            if seen is not None:
+                if sentence in seen:
+                    continue
+                seen.add(sentence)
+            out.append(
+                {
+                    "corpus": name,
+                    "doc_id": str(row["doc_id"]),
+                    "start": start,
+                    "end": end,
+                    "raw": text[start:end],
+                    "text": sentence,
+                }
+            )
+    return out
+
+
+def write_sample(
+    out: Path, drawn: list[dict[str, object]], strata: list[dict[str, object]]
+) -> None:
+    """Write a drawn sample to ``out``: ``references.jsonl`` (corpus, doc_id, span and SHA-1
+    of the raw text: the gold lines without labels), ``batch.jsonl`` (id, corpus, doc_id,
+    text: what the labeller reads) and ``strata.jsonl`` (id and each sentence's stratum,
+    kept from the labeller). ``drawn`` holds corpus, doc_id, start, end, raw and text."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (
+        (out / "references.jsonl").open("w") as refs,
+        (out / "batch.jsonl").open("w") as batch,
+        (out / "strata.jsonl").open("w") as kept,
+    ):
+        for p, stratum in zip(drawn, strata, strict=True):
+            ident = f"{p['corpus']}:{p['doc_id']}:{p['start']}-{p['end']}"
+            sha1 = hashlib.sha1(str(p["raw"]).encode("utf-8")).hexdigest()
+            where = {k: p[k] for k in ("corpus", "doc_id", "start", "end")}
+            refs.write(json.dumps({"id": ident, **where, "sha1": sha1}) + "\n")
+            line = {"id": ident, "corpus": p["corpus"], "doc_id": p["doc_id"], "text": p["text"]}
+            batch.write(json.dumps(line, ensure_ascii=False) + "\n")
+            kept.write(json.dumps({"id": ident, **stratum}) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, help="model file (default: the bundled one)")
@@ -57,10 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from claimtag import CLAIM_TYPES
     from claimtag.evaluate import default_prefilter, predict
-    from claimtag.gold import normalise
     from claimtag.learned import choose_model
     from claimtag.rules import default_rules
-    from claimtag.segment import split_spans
 
     model = choose_model(args.model)
     assert model is not None
@@ -78,21 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = table.to_pylist()
         fresh = [r for r in rows if str(r["doc_id"]) not in used[name]]
         rng.shuffle(fresh)
-        for row in fresh[: READ[name]]:
-            text = row["text"] or ""
-            for start, end, _ in split_spans(text):
-                sentence = normalise(text[start:end])
-                if 30 <= len(sentence) <= 600 and sentence not in skip:
-                    pool.append(
-                        {
-                            "corpus": name,
-                            "doc_id": str(row["doc_id"]),
-                            "start": start,
-                            "end": end,
-                            "raw": text[start:end],
-                            "text": sentence,
-                        }
-                    )
+        pool += corpus_sentences(name, fresh[: READ[name]], skip)
     print(f"{len(pool)} corpus sentences outside the gold", file=sys.stderr)
     texts = [str(p["text"]) for p in pool]
     probs = model.probabilities(texts)
@@ -112,38 +154,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{claim_type} band {low}-{high}: {len(band)} candidates", file=sys.stderr)
     order = sorted(picked)
     rng.shuffle(order)
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (
-        (args.out / "references.jsonl").open("w") as refs,
-        (args.out / "batch.jsonl").open("w") as batch,
-        (args.out / "strata.jsonl").open("w") as strata,
-    ):
-        for i in order:
-            p = pool[i]
-            ident = f"{p['corpus']}:{p['doc_id']}:{p['start']}-{p['end']}"
-            sha1 = hashlib.sha1(str(p["raw"]).encode("utf-8")).hexdigest()
-            ref = {
-                "id": ident,
-                "corpus": p["corpus"],
-                "doc_id": p["doc_id"],
-                "start": p["start"],
-                "end": p["end"],
-                "sha1": sha1,
-            }
-            refs.write(json.dumps(ref) + "\n")
-            batch.write(json.dumps({"id": ident, "corpus": p["corpus"], "text": p["text"]}) + "\n")
-            claim_type, b, prob = picked[i]
-            strata.write(
-                json.dumps(
-                    {
-                        "id": ident,
-                        "type": claim_type,
-                        "band": list(BANDS[b]),
-                        "probability": round(prob, 4),
-                    }
-                )
-                + "\n"
-            )
+    strata = [
+        {
+            "type": picked[i][0],
+            "band": list(BANDS[picked[i][1]]),
+            "probability": round(picked[i][2], 4),
+        }
+        for i in order
+    ]
+    write_sample(args.out, [pool[i] for i in order], strata)
     print(f"wrote {len(order)} sentences to {args.out}", file=sys.stderr)
     return 0
 
