@@ -23,6 +23,7 @@ from claimtag.evaluate import evaluate, predict
 from claimtag.learned import (
     FORMAT,
     METADATA_KEY,
+    MIN_THRESHOLD,
     CharGrams,
     ModelError,
     TextModel,
@@ -166,8 +167,32 @@ def test_bundled_model_records_its_training() -> None:
     heldout = (ROOT / "gold/splits-heldout.txt").read_text().split()
     assert not set(model.lineage["gold_files"]) & set(heldout)
     # a threshold of 1.0 means the model adds no claims of the type
-    assert all(0.5 <= t <= 1 for t in model.thresholds)
+    assert all(MIN_THRESHOLD <= t <= 1 for t in model.thresholds)
     assert any(t < 1 for t in model.thresholds)
+
+
+def test_the_trainer_chooses_only_thresholds_a_model_may_carry() -> None:
+    """Every threshold scripts/train_model.py may choose loads (0.4, for a model trained
+    without class weights, once could not)."""
+    train = _train_module()
+    assert min(train.THRESHOLDS) >= MIN_THRESHOLD
+
+
+@pytest.mark.parametrize(("threshold", "added"), [(0.4, {"threat"}), (0.6, set())])
+def test_a_model_with_a_threshold_below_one_half_loads_and_adds(
+    tmp_path: Path, threshold: float, added: set[str]
+) -> None:
+    """No rule fires on "menace"; the model gives threat 0.5 (intercept -4, weight 4)."""
+    path = tmp_path / "low.parquet"
+    write_model(
+        path,
+        {"menace": (4.0, 0.0, 0.0)},
+        intercepts=(-4.0, -5.0, -5.0),
+        thresholds=(threshold, 0.9, 0.9),
+    )
+    model = load_model(path)
+    assert model.thresholds.tolist() == [threshold, 0.9, 0.9]
+    assert predict(default_rules(), "A menace.", model=model).labels == added
 
 
 #: whitespace str.split() splits on but " " is not, case changes that change length, one-
@@ -406,6 +431,8 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         write_model(path, good, meta={"format": 99})
     elif kind == "threshold":
         write_model(path, good, thresholds=(0.9, 1.5, 0.9))
+    elif kind == "low threshold":
+        write_model(path, good, thresholds=(0.9, 0.05, 0.9))
     elif kind == "veto":
         write_model(path, good, meta={"vetoes": [0.1, 0.7, 0.1]})
     elif kind == "types":
@@ -435,6 +462,7 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         ("plain table", "not a claimtag model"),
         ("format", "model format 99 is not 1"),
         ("threshold", "thresholds must be 3 number"),
+        ("low threshold", "thresholds must be 3 number(s) in [0.1, 1.0]"),
         ("veto", "vetoes must be 3 number(s) in [0.0, 0.5]"),
         ("types", "types must be distinct claim types"),
         ("name", "name must be lower-case"),
