@@ -136,17 +136,21 @@ PER_CORPUS_OF_ROUND = {
     # Round 31 (heldout31): a fresh held-out split drawn like round 5 after round 30 was read,
     # to read the next model once.
     31: ROUND5_PER_CORPUS,
+    # Round 32 (heldout32): a fresh held-out split drawn like round 5 after round 31 was read,
+    # to confirm or refuse core-text@1.10.0 (trained with active31) against 1.9.0.
+    32: ROUND5_PER_CORPUS,
 }
 # From round 15 on, every round excludes the earlier rounds and the sentences of the other
 # samples below; the held-out and validation rounds are never used to change the rules or
 # the model.
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
-    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, 26, 27, 28, 29, 30, 31), "heldout"),
+    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, 26, 27, 28, 29, 30, 31, 32), "heldout"),
     **dict.fromkeys((17, 21), "validation"),
 }
-#: corpus gold files drawn by another sampler, whose sentences later rounds leave out
-OTHER_SAMPLES = ("validation_model.jsonl",)
+#: corpus gold files drawn by another sampler, whose sentences the rounds from the given one
+#: on leave out
+OTHER_SAMPLES = {15: ("validation_model.jsonl",), 32: ("active31.jsonl",)}
 GOLD_DIR = Path(__file__).resolve().parent.parent / "gold"
 
 
@@ -170,11 +174,13 @@ def _round1_texts(name: str, corpus_dir: Path) -> set[str]:
 
 
 @functools.cache
-def _other_sample_texts(name: str, corpus_dir: Path) -> frozenset[str]:
-    """Normalised texts of one corpus' sentences in the other samples (read once)."""
+def _other_sample_texts(name: str, corpus_dir: Path, round_no: int) -> frozenset[str]:
+    """Normalised texts of one corpus' sentences in the other samples round ``round_no``
+    leaves out (read once)."""
     by_id, _pool = _corpus(name, corpus_dir)
     texts: set[str] = set()
-    for fname in OTHER_SAMPLES:
+    names = [f for first, files in OTHER_SAMPLES.items() if round_no >= first for f in files]
+    for fname in names:
         with (GOLD_DIR / fname).open(encoding="utf-8") as fh:
             refs = [json.loads(line) for line in fh if line.strip()]
         texts |= {
@@ -190,8 +196,7 @@ def _draw(name: str, corpus_dir: Path, round_no: int) -> tuple[list[dict[str, An
     seen = _round1_texts(name, corpus_dir)
     for earlier in range(2, round_no):  # earlier rounds' sentences are excluded
         seen |= {r1.norm(t) for t in _draw(name, corpus_dir, earlier)[1]}
-    if round_no >= 15:
-        seen |= _other_sample_texts(name, corpus_dir)
+    seen |= _other_sample_texts(name, corpus_dir, round_no)
     seed = f"{r1.SEED}:round{round_no}"
     rng = random.Random(f"{seed}:sample:{name}")
     cap = r1.DOC_CAP[name]
