@@ -139,13 +139,16 @@ PER_CORPUS_OF_ROUND = {
     # Round 32 (heldout32): a fresh held-out split drawn like round 5 after round 31 was read,
     # to confirm or refuse core-text@1.10.0 (trained with active31) against 1.9.0.
     32: ROUND5_PER_CORPUS,
+    # Round 33 (heldout33): a fresh held-out split drawn like round 5 after round 32 was read,
+    # to read per-type veto levels (core-text@1.9.1) once.
+    33: ROUND5_PER_CORPUS,
 }
 # From round 15 on, every round excludes the earlier rounds and the sentences of the other
 # samples below; the held-out and validation rounds are never used to change the rules or
 # the model.
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
-    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, 26, 27, 28, 29, 30, 31, 32), "heldout"),
+    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, *range(26, 34)), "heldout"),
     **dict.fromkeys((17, 21), "validation"),
 }
 #: corpus gold files drawn by another sampler, whose sentences the rounds from the given one
