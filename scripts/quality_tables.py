@@ -37,7 +37,7 @@ HELD = split_files(ROOT / "gold", "heldout")
 #: ``validation_model``, the corpus sample drawn where the model would add claims, is
 #: reported by scripts/train_model.py instead: its sentences are not a random sample)
 VAL = [n for n in split_files(ROOT / "gold", "validation") if n != "validation_model"]
-#: the held-out files of rounds 17 to 31, which retell (almost) no event of an earlier gold file
+#: the held-out files of rounds 17 to 32, which retell (almost) no event of an earlier gold file
 FRESH = {
     17: ["heldout16", "events24_heldout"],
     18: ["heldout18", "events28_heldout"],
@@ -52,6 +52,7 @@ FRESH = {
     29: ["heldout29", "events40_heldout"],
     30: ["heldout30", "events41_heldout"],
     31: ["heldout31", "events42_heldout"],
+    32: ["heldout32", "events43_heldout"],
 }
 GENRES = {
     "un_general_debates": "UN General Debates",
@@ -164,6 +165,12 @@ INTERLEAVED = {
         "UNHWNPSWPNHPWNSHNNPHPSUPHWSPWUSPHNUNSPWNUUNPNHHNPUNSHNSPWPHSNNSNSPHUHNNWPP"
         "UPNHHSWNNHNHUNSUPUNNNUSNSNSSHSHHSNNWNNUUHNUHHUNHSNWSUWWNSNNNPNNWSNUPUHHNUS"
         "HNUNNPSNPUSNNSNUNNPWWPHNNUNPUSHUNPHHNPNHW"
+    ),
+    "events43": (
+        "HWUPHNHSPHSHNUSHWPNSNWPPNNUPSNUPNNSPWPPHHUNHPPSHPHWHUPPPNHHUWWNUSUNNNPNNWS"
+        "HWHNUSNSHNUUUHNWNNHUHSSNHNNUNHSSPWUSNNUWNHHNNUNHSHUNWSPUNHHPUHPNHNSNSHNWHS"
+        "NUUNNHWUNNHPUHUHUSPWNNSNSPHPNSPPNWSNPSNNHSSUUNPWPWSUNPUHHNSUHUPWSNPHWUSUNN"
+        "NWHHHNNNSWNUWNSSPHHNNNNUNSWPHPNNPSPHUNWNSNPNWHNSPUU"
     ),
 }
 INTERLEAVED_GENRES = {
