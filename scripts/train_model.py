@@ -57,8 +57,8 @@ MIN_PRECISION = 0.87
 #: is corpus text): the mix the thresholds are chosen for.
 WRITTEN_SHARE = 0.58
 FOLDS = 5
-#: The levels the model may veto rule claims below (one for all types), and what a level
-#: must gain in macro F1 on the validation sample over no veto.
+#: The levels the model may veto rule claims below, and what a level must gain on the
+#: validation sample over no veto (in the type's F1; with --veto shared, in macro F1).
 VETOES = (0.02, 0.05, 0.1, 0.2)
 MIN_VETO_GAIN = 0.002
 
@@ -269,17 +269,26 @@ def _additions(scored: dict[str, Scored], t: str) -> dict[str, Any]:
     return table
 
 
-def choose_levels(scored: dict[str, Scored]) -> tuple[list[float], float, dict[str, Any]]:
-    """The model's thresholds (one per type) and its veto level (one for every type), chosen
-    together on the validation text mixed as the held-out split mixes it.
+def _chosen_f1(table: dict[str, Any], t: str, veto: float) -> float:
+    """Type ``t``'s F1 at veto level ``veto`` and the threshold chosen for it there."""
+    row = table[str(veto)][t]
+    return float(row["by_threshold"][str(row["threshold"])][2])
+
+
+def choose_levels(
+    scored: dict[str, Scored], per_type: bool = True
+) -> tuple[list[float], list[float], dict[str, Any]]:
+    """The model's thresholds and veto levels (one of each per type), chosen on the
+    validation text mixed as the held-out split mixes it.
 
     For a veto level, each type's threshold is the one of :data:`THRESHOLDS` (1.0: the model
     adds no claims of the type) that gives the type's highest F1 among those at which the
     type's claims, the rules' and the model's together, are right at least
     :data:`MIN_PRECISION` of the time (the precision target plus a margin for the sample);
-    when none is, the most precise. The veto level is the one of :data:`VETOES` whose
-    thresholds give the highest macro F1, if it beats no veto (0) by at least
-    :data:`MIN_VETO_GAIN`; the lower on a tie.
+    when none is, the most precise. A type's F1 depends on its own levels alone, so each
+    type's veto level is the one of :data:`VETOES` that gives it the highest F1, if that beats
+    no veto (0) by at least :data:`MIN_VETO_GAIN`; the lower on a tie. ``per_type=False``
+    chooses one veto level for every type by macro F1 instead, as up to ``core-text@1.9.0``.
     """
     table: dict[str, Any] = {}
     best: dict[float, tuple[float, list[float]]] = {}
@@ -312,11 +321,26 @@ def choose_levels(scored: dict[str, Scored]) -> tuple[list[float], float, dict[s
             )
             + ")"
         )
-    top = max(VETOES, key=lambda v: (round(best[v][0], 4), -v))
-    gain = best[top][0] - best[0.0][0]
-    veto = top if gain >= MIN_VETO_GAIN else 0.0
-    thresholds = best[veto][1]
-    print(f"-> veto {veto} (best {top}, gain {gain:+.4f}), thresholds {thresholds}")
+    if per_type:
+        vetoes, thresholds = [], []
+        for t in CLAIM_TYPES:
+            f1 = {v: _chosen_f1(table, t, v) for v in (0.0, *VETOES)}
+            top = max(VETOES, key=lambda v: (round(f1[v], 4), -v))
+            gain = f1[top] - f1[0.0]
+            veto = top if gain >= MIN_VETO_GAIN else 0.0
+            vetoes.append(veto)
+            thresholds.append(table[str(veto)][t]["threshold"])
+            print(f"-> {t}: veto {veto} (best {top}, gain {gain:+.4f}), threshold {thresholds[-1]}")
+    else:
+        top = max(VETOES, key=lambda v: (round(best[v][0], 4), -v))
+        gain = best[top][0] - best[0.0][0]
+        veto = top if gain >= MIN_VETO_GAIN else 0.0
+        vetoes, thresholds = [veto] * len(CLAIM_TYPES), best[veto][1]
+        print(f"-> veto {veto} (best {top}, gain {gain:+.4f}), thresholds {thresholds}")
+    macro = sum(_chosen_f1(table, t, v) for t, v in zip(CLAIM_TYPES, vetoes, strict=True)) / len(
+        CLAIM_TYPES
+    )
+    print(f"-> validation mixed macro F1 {macro:.4f}")
     additions = {t: _additions(scored, t) for t in CLAIM_TYPES}
     for t in CLAIM_TYPES:
         print(
@@ -328,16 +352,23 @@ def choose_levels(scored: dict[str, Scored]) -> tuple[list[float], float, dict[s
             )
         )
     rule = (
-        f"veto level: the best of {list(VETOES)} by macro F1 if it gains >= {MIN_VETO_GAIN} "
-        f"over none; per type the threshold with the highest F1 among those whose claims "
+        (
+            f"veto level per type: the best of {list(VETOES)} by the type's F1 if it gains "
+            f">= {MIN_VETO_GAIN} over none"
+            if per_type
+            else f"veto level: the best of {list(VETOES)} by macro F1 if it gains >= "
+            f"{MIN_VETO_GAIN} over none"
+        )
+        + f"; per type the threshold with the highest F1 among those whose claims "
         f"reach precision >= {MIN_PRECISION}; validation text mixed {WRITTEN_SHARE:.2f} written"
     )
     return (
         thresholds,
-        veto,
+        vetoes,
         {
             "rule": rule,
             "by_veto": table,
+            "macro_f1": round(macro, 4),
             "additions": additions,
         },
     )
@@ -379,7 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         metavar="NAME",
         help="a development gold file to train without (repeatable): core-text@1.6.0 was "
-        "trained before dev24 existed (--leave-out dev24 makes it again)",
+        "trained before dev24 existed, 1.9.0 before active31 (--leave-out active31 makes it "
+        "again)",
     )
     ap.add_argument(
         "--class-weight",
@@ -387,6 +419,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="none",
         help="'balanced' weighs each type's positives up to its negatives, as the models up "
         "to core-text@1.8.0 were trained; 'none' (default) leaves probabilities at the base rates",
+    )
+    ap.add_argument(
+        "--veto",
+        choices=("per-type", "shared"),
+        default="per-type",
+        help="choose a veto level per type (default) or one for every type by macro F1, as "
+        "up to core-text@1.9.0 ('shared')",
     )
     ap.add_argument(
         "--corpus-weight",
@@ -485,11 +524,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if loaded is None:
         print("validation files missing: the model adds and vetoes no claims", file=sys.stderr)
-        thresholds, veto = [1.0] * len(CLAIM_TYPES), 0.0
+        thresholds, vetoes = [1.0] * len(CLAIM_TYPES), [0.0] * len(CLAIM_TYPES)
         validation: dict[str, Any] = {"files": None}
     else:
         scored, about = loaded
-        thresholds, veto, chosen = choose_levels(scored)
+        thresholds, vetoes, chosen = choose_levels(scored, args.veto == "per-type")
         validation = {**about, **chosen}
 
     checks = sorted({s for r in default_rules().rules for s in r.positive + r.negative})
@@ -507,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "types": list(CLAIM_TYPES),
         "intercepts": [float(models[t].intercept_[0]) for t in CLAIM_TYPES],
         "thresholds": thresholds,
-        "vetoes": [veto] * len(CLAIM_TYPES),
+        "vetoes": vetoes,
         "training": {
             "split": "development",
             "gold_files": sorted({r["file"] for r in rows}),
@@ -528,6 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             + ("balanced)" if balanced else "None)"),
             "C": best_c,
             "corpus_weight": args.corpus_weight,
+            "veto": args.veto,
             "cv": {
                 "folds": FOLDS,
                 "macro_f1_model_alone_by_C": cv,
@@ -553,8 +593,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pq.write_table(table, args.out, compression="zstd", compression_level=19)
     print(
         f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {len(vec.words)} word and "
-        f"{len(vec.chars)} character features, C={best_c}, thresholds {thresholds}, veto {veto}, "
-        f"{time.time() - started:.0f} s"
+        f"{len(vec.chars)} character features, C={best_c}, thresholds {thresholds}, "
+        f"vetoes {vetoes}, {time.time() - started:.0f} s"
     )
     return 0
 

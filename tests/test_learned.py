@@ -195,6 +195,45 @@ def test_a_model_with_a_threshold_below_one_half_loads_and_adds(
     assert predict(default_rules(), "A menace.", model=model).labels == added
 
 
+def _scored(train: Any) -> Any:
+    """Validation sentences where a veto helps threat (its low-probability rule claims are
+    wrong) and hurts alliance (its low-probability rule claims are right); the model adds
+    economic leverage where no rule fired."""
+    gold: list[set[str]] = []
+    ruled: list[frozenset[str]] = []
+    probs: dict[str, list[float]] = {t: [] for t in CLAIM_TYPES}
+    cases = [
+        *[({"threat"}, {"threat"}, 0.9, "threat")] * 10,
+        *[(set(), {"threat"}, 0.03, "threat")] * 5,
+        *[({"alliance"}, {"alliance"}, 0.9, "alliance")] * 10,
+        *[({"alliance"}, {"alliance"}, 0.03, "alliance")] * 5,
+        *[({"economic_leverage"}, set(), 0.99, "economic_leverage")] * 5,
+        *[(set(), set(), 0.0, "threat")] * 20,
+    ]
+    for labels, fired, p, t in cases:
+        gold.append(labels)
+        ruled.append(frozenset(fired))
+        for u in CLAIM_TYPES:
+            probs[u].append(p if u == t else 0.0)
+    one = train.Scored(gold, ruled, {t: np.array(v) for t, v in probs.items()})
+    return {"written": one, "corpus": one, "banded": one}
+
+
+@pytest.mark.parametrize(
+    ("per_type", "vetoes"),
+    [(True, [0.05, 0.0, 0.0]), (False, [0.0, 0.0, 0.0])],
+)
+def test_levels_are_chosen_per_type(per_type: bool, vetoes: list[float]) -> None:
+    """A type's F1 depends on its own levels alone: per type, threat gets the veto that
+    removes its wrong rule claims and alliance none; one shared level must take neither."""
+    train = _train_module()
+    thresholds, got, chosen = train.choose_levels(_scored(train), per_type)
+    assert got == vetoes
+    assert thresholds[2] < 1.0  # the model adds the economic-leverage claims
+    macro = chosen["macro_f1"]
+    assert macro == pytest.approx(1.0 if per_type else (0.8 + 1.0 + 1.0) / 3, abs=1e-4)
+
+
 #: whitespace str.split() splits on but " " is not, case changes that change length, one-
 #: letter words, runs of spaces, characters outside the Basic Multilingual Plane
 TRICKY = [
