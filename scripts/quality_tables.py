@@ -37,7 +37,7 @@ HELD = split_files(ROOT / "gold", "heldout")
 #: ``validation_model``, the corpus sample drawn where the model would add claims, is
 #: reported by scripts/train_model.py instead: its sentences are not a random sample)
 VAL = [n for n in split_files(ROOT / "gold", "validation") if n != "validation_model"]
-#: the held-out files of rounds 17 to 32, which retell (almost) no event of an earlier gold file
+#: the held-out files of rounds 17 to 33, which retell (almost) no event of an earlier gold file
 FRESH = {
     17: ["heldout16", "events24_heldout"],
     18: ["heldout18", "events28_heldout"],
@@ -53,6 +53,7 @@ FRESH = {
     30: ["heldout30", "events41_heldout"],
     31: ["heldout31", "events42_heldout"],
     32: ["heldout32", "events43_heldout"],
+    33: ["heldout33", "events44_heldout"],
 }
 GENRES = {
     "un_general_debates": "UN General Debates",
@@ -171,6 +172,12 @@ INTERLEAVED = {
         "HWHNUSNSHNUUUHNWNNHUHSSNHNNUNHSSPWUSNNUWNHHNNUNHSHUNWSPUNHHPUHPNHNSNSHNWHS"
         "NUUNNHWUNNHPUHUHUSPWNNSNSPHPNSPPNWSNPSNNHSSUUNPWPWSUNPUHHNSUHUPWSNPHWUSUNN"
         "NWHHHNNNSWNUWNSSPHHNNNNUNSWPHPNNPSPHUNWNSNPNWHNSPUU"
+    ),
+    "events44": (
+        "HUHHNNWNSUNNWUNSWUNHPHPWPSNNWHUPNSUUUSUUHUPWHHNNNPUPNNUUUHPNSWSWNPSSSSSSNU"
+        "PWUNHHUWNNHHPUWHUNPNHPUHWHUHNPPSHNUNWPNSPUPPSPWNUNSHSHPUWPPHHNUHNSPNWHUUSH"
+        "USPHHUNNNPSSNSPSNWNHNPNUUHWSNUNSSNNPSWWHSWSPNHHHPSHHHPSNPSNNNSUPWHPWUUPNNH"
+        "NNUWHWNWNSPSWNNNPUNPHUNSHHNSNNHNNSNNHHP"
     ),
 }
 INTERLEAVED_GENRES = {
