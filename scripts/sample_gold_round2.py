@@ -180,19 +180,21 @@ def _round1_texts(name: str, corpus_dir: Path) -> set[str]:
 
 
 @functools.cache
+def _sample_texts(name: str, corpus_dir: Path, fname: str) -> frozenset[str]:
+    """Normalised texts of one corpus' sentences in one other sample's gold file (read once)."""
+    by_id, _pool = _corpus(name, corpus_dir)
+    with (GOLD_DIR / fname).open(encoding="utf-8") as fh:
+        refs = [json.loads(line) for line in fh if line.strip()]
+    return frozenset(
+        r1.norm(by_id[r["doc_id"]][r["start"] : r["end"]]) for r in refs if r["corpus"] == name
+    )
+
+
 def _other_sample_texts(name: str, corpus_dir: Path, round_no: int) -> frozenset[str]:
     """Normalised texts of one corpus' sentences in the other samples round ``round_no``
-    leaves out (read once)."""
-    by_id, _pool = _corpus(name, corpus_dir)
-    texts: set[str] = set()
+    leaves out."""
     names = [f for first, files in OTHER_SAMPLES.items() if round_no >= first for f in files]
-    for fname in names:
-        with (GOLD_DIR / fname).open(encoding="utf-8") as fh:
-            refs = [json.loads(line) for line in fh if line.strip()]
-        texts |= {
-            r1.norm(by_id[r["doc_id"]][r["start"] : r["end"]]) for r in refs if r["corpus"] == name
-        }
-    return frozenset(texts)
+    return frozenset().union(*(_sample_texts(name, corpus_dir, f) for f in names))
 
 
 @functools.cache
