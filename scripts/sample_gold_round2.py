@@ -145,14 +145,20 @@ PER_CORPUS_OF_ROUND = {
     # Round 34 (heldout34): a fresh held-out split drawn like round 5 after round 33 was read,
     # to read core@1.12.2 once.
     34: ROUND5_PER_CORPUS,
+    # Round 35 (validation35): drawn like round 24, 300 per corpus, after round 34 was read,
+    # to enlarge the corpus part of the validation split, on which the model's levels are
+    # chosen; round 36 (heldout36): a fresh held-out split drawn like round 5 at the same
+    # time, read once after the choices made on round 35.
+    35: PER_CORPUS_300,
+    36: ROUND5_PER_CORPUS,
 }
 # From round 15 on, every round excludes the earlier rounds and the sentences of the other
 # samples below; the held-out and validation rounds are never used to change the rules or
 # the model.
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
-    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, *range(26, 35)), "heldout"),
-    **dict.fromkeys((17, 21), "validation"),
+    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, *range(26, 35), 36), "heldout"),
+    **dict.fromkeys((17, 21, 35), "validation"),
 }
 #: corpus gold files drawn by another sampler, whose sentences the rounds from the given one
 #: on leave out
