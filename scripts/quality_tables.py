@@ -37,7 +37,7 @@ HELD = split_files(ROOT / "gold", "heldout")
 #: ``validation_model``, the corpus sample drawn where the model would add claims, is
 #: reported by scripts/train_model.py instead: its sentences are not a random sample)
 VAL = [n for n in split_files(ROOT / "gold", "validation") if n != "validation_model"]
-#: the held-out files of rounds 17 to 34, which retell (almost) no event of an earlier gold file
+#: the held-out files of rounds 17 to 36, which retell (almost) no event of an earlier gold file
 FRESH = {
     17: ["heldout16", "events24_heldout"],
     18: ["heldout18", "events28_heldout"],
@@ -55,6 +55,7 @@ FRESH = {
     32: ["heldout32", "events43_heldout"],
     33: ["heldout33", "events44_heldout"],
     34: ["heldout34", "events45_heldout"],
+    36: ["heldout36", "events46_heldout"],
 }
 GENRES = {
     "un_general_debates": "UN General Debates",
@@ -185,6 +186,12 @@ INTERLEAVED = {
         "UUHNUHUWUNWNUHNHUWUSWHHPHSHNSPSUSHNNNNPWUPHNHWNUPHUSWNUSNSNHPSUPPHNSUHPWHN"
         "SPUSHNNNHUNWHNHNNSNNSPWSNHNNNUUHSPUSNUSNHNNHNUUNHNHNWNNHNNHUPWNUHHPPNHPSSN"
         "WNNSNWHPHHNSNUWHHHSHPUUUHPWHHWPPPNUPWNPNNPNNNNNHHPNWPWN"
+    ),
+    "events46": (
+        "SNWNHPHNPPSNSSWSNSUNHUHSPHUPNNUPSSWNNHWNWHSPSSHSHNPNPPPHPSPWWSNHPUPHSPNNHU"
+        "PSNPHUHHNWNHNNHNUHNNPSNNNHWUUSHUUSUUSWNNHPPUNNNPNUSUNWSPWNNNHNHSSNWHPUNNWP"
+        "HNHSWHSSUHNNUHNNHUHPUUNNSNNPUWPUNPHUPPHWUNWNPHSSHWUNUNHWHUUSNPNNHHNHNNHSNN"
+        "HHNSNUNNHHSWNUSNSNWNPNNHNWHSNUPHPWUUNNUNPUNUUPNPWHWPSWNWNNHS"
     ),
 }
 INTERLEAVED_GENRES = {
