@@ -6,12 +6,15 @@ Needs scikit-learn (``pip install -e '.[train]'``); claimtag itself scores witho
     .venv/bin/python scripts/train_model.py --version 1.3.0
 
 One logistic regression per claim type over TF-IDF weights of word 1-2-grams and character
-2-5-grams (:func:`claimtag.learned.features`), trained on the development split without
-class weights (``--class-weight balanced``: as up to ``core-text@1.8.0``). C is chosen by
-five-fold out-of-fold macro F1 on it. Each type's threshold for adding a claim where no
-rule of that type fired, and the level below which it drops a rule's claim, are chosen on
-the validation split (:func:`choose_levels`), combined with the bundled rules' claims. The held-out
-split is not read: score it afterwards, once, with ``claimtag evaluate``.
+2-5-grams (:func:`claimtag.learned.features`) and, from ``core-text@1.12.0``, the mean of
+the sentence's word vectors (``scripts/word_vectors.py``, learned from the unlabelled corpus
+text with every gold sentence blanked out; ``--word-vector-dims 0``: none), trained on the
+development split without class weights (``--class-weight balanced``: as up to
+``core-text@1.8.0``). C is chosen by five-fold out-of-fold macro F1 on it. Each type's threshold
+for adding a claim where no rule of that type fired, and the level below which it drops a
+rule's claim, are chosen on the validation split (:func:`choose_levels`), combined with the
+bundled rules' claims. The held-out split is not read: score it afterwards, once, with
+``claimtag evaluate``.
 
 The file records how it was made (the gold files and their digest, C, the out-of-fold
 figures) and the probabilities scikit-learn gives for the bundled pack's example sentences,
@@ -64,9 +67,14 @@ MIN_VETO_GAIN = 0.002
 
 
 class Vectoriser:
-    """TF-IDF over :func:`features`, as :class:`claimtag.learned.TextModel` scores it."""
+    """TF-IDF over :func:`features`, as :class:`claimtag.learned.TextModel` scores it, and,
+    with ``vectors``, each text's mean word vector times ``vector_weight`` after them."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(
+        self, texts: Sequence[str], vectors: Any = None, vector_weight: float = 0.0
+    ) -> None:
+        self.vectors = vectors
+        self.vector_weight = vector_weight
         word_df: Counter[str] = Counter()
         char_df: Counter[str] = Counter()
         char_tf: Counter[str] = Counter()
@@ -108,7 +116,13 @@ class Vectoriser:
             cols.extend(row)
             vals.extend(row.values())
         size = len(self.words) + len(self.chars)
-        return csr_matrix((vals, (rows, cols)), shape=(len(texts), size))
+        x = csr_matrix((vals, (rows, cols)), shape=(len(texts), size))
+        if self.vectors is None:
+            return x
+        from scipy.sparse import hstack
+
+        dense = self.vector_weight * self.vectors.mean(list(texts))
+        return hstack([x, csr_matrix(dense)]).tocsr()
 
 
 def _fit(x: Any, y: Any, c: float, weight: Any = None, balanced: bool = False) -> Any:
@@ -429,6 +443,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         "up to core-text@1.9.0 ('shared')",
     )
     ap.add_argument(
+        "--c",
+        type=float,
+        choices=C_GRID,
+        help="the regularisation C to fit with, instead of the one with the best out-of-fold "
+        "macro F1 (both are reported)",
+    )
+    ap.add_argument(
+        "--word-vector-dims",
+        type=int,
+        default=0,
+        help="dimensions of the word vectors learned from the corpus (scripts/word_vectors.py) "
+        "whose mean is a feature (300 was tried); 0: none, as up to core-text@1.9.1 (default)",
+    )
+    ap.add_argument(
+        "--vector-weight",
+        type=float,
+        default=3.0,
+        help="the scale of the mean word vector against the unit-length n-gram blocks (default 3)",
+    )
+    ap.add_argument(
         "--corpus-weight",
         type=float,
         default=1.0,
@@ -457,10 +491,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     balanced = args.class_weight == "balanced"
     print(f"development: {len(rows)} sentences from {len({r['file'] for r in rows})} files")
 
+    vectors = None
+    if args.word_vector_dims > 0:
+        from word_vectors import build
+
+        vectors = build(ROOT.parent / "shared" / "corpus", dims=args.word_vector_dims)
+
+    def vectoriser(items: Sequence[str]) -> Vectoriser:
+        return Vectoriser(items, vectors, args.vector_weight)
+
     folds = list(KFold(FOLDS, shuffle=True, random_state=0).split(texts))
     matrices = []
     for train, test in folds:
-        vec = Vectoriser([texts[i] for i in train])
+        vec = vectoriser([texts[i] for i in train])
         matrices.append(
             (vec.transform([texts[i] for i in train]), vec.transform([texts[i] for i in test]))
         )
@@ -484,7 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cv[str(c)] = round(score, 4)
         oof_by_c[c] = oof
         print(f"C={c}: out-of-fold macro F1 of the model alone {score:.4f}")
-    best_c = max(C_GRID, key=lambda c: cv[str(c)])
+    best_c = args.c if args.c is not None else max(C_GRID, key=lambda c: cv[str(c)])
     oof = oof_by_c[best_c]
     if args.save_oof:
         np.savez(
@@ -509,7 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             + ", ".join(f"{k}: {n} ({r})" for k, (n, r) in dev_additions[t].items())
         )
 
-    vec = Vectoriser(texts)
+    vec = vectoriser(texts)
     x = vec.transform(texts)
     models = {t: _fit(x, gold[t], best_c, weight, balanced) for t in CLAIM_TYPES}
 
@@ -541,7 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         digest.update(json.dumps([r["text"], sorted(r["gold"])]).encode())
         digest.update(b"\n")
     meta = {
-        "format": FORMAT,
+        "format": FORMAT if vectors is not None else 1,
         "name": args.name,
         "version": args.version,
         "types": list(CLAIM_TYPES),
@@ -563,10 +606,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "tf": "1 + ln(count)",
                 "idf": "ln((1 + n) / (1 + df)) + 1",
                 "norm": "l2 per block",
+                "word_vectors": None
+                if vectors is None
+                else {**vectors.about, "weight": args.vector_weight, "in_file_as": "block 2"},
             },
             "estimator": "sklearn LogisticRegression(lbfgs, class_weight="
             + ("balanced)" if balanced else "None)"),
             "C": best_c,
+            "C_chosen_by": "--c" if args.c is not None else "out-of-fold macro F1",
             "corpus_weight": args.corpus_weight,
             "veto": args.veto,
             "cv": {
@@ -580,12 +627,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "checks": {"texts": checks, "probabilities": expected.round(8).tolist()},
     }
-    weights = np.column_stack([models[t].coef_[0] for t in CLAIM_TYPES]).astype(np.float32)
+    coef = np.column_stack([models[t].coef_[0] for t in CLAIM_TYPES])
+    size = len(vec.words) + len(vec.chars)
+    weights = coef[:size]
     grams = vec.words + vec.chars
+    blocks = [0] * len(vec.words) + [1] * len(vec.chars)
+    idf = vec.idf
+    if vectors is not None:
+        # The model is linear in the mean word vector: fold the vectors into one weight per
+        # word and type (the vector's weight times its dot product with the coefficients).
+        folded = args.vector_weight * (vectors.vectors @ coef[size:])
+        weights = np.vstack([weights, folded])
+        grams = grams + vectors.words
+        blocks = blocks + [2] * len(vectors.words)
+        idf = np.concatenate([idf, np.ones(len(vectors.words))])
+    weights = weights.astype(np.float32)
     columns: dict[str, Any] = {
-        "block": pa.array([0] * len(vec.words) + [1] * len(vec.chars), pa.int8()),
+        "block": pa.array(blocks, pa.int8()),
         "gram": pa.array(grams, pa.string()),
-        "idf": pa.array(vec.idf.astype(np.float32)),
+        "idf": pa.array(idf.astype(np.float32)),
     }
     for i, t in enumerate(CLAIM_TYPES):
         columns[f"w_{t}"] = pa.array(weights[:, i])
@@ -593,8 +653,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, args.out, compression="zstd", compression_level=19)
     print(
-        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {len(vec.words)} word and "
-        f"{len(vec.chars)} character features, C={best_c}, thresholds {thresholds}, "
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {len(vec.words)} word, "
+        f"{len(vec.chars)} character and {len(grams) - size} word-vector features, C={best_c}, "
+        f"thresholds {thresholds}, "
         f"vetoes {vetoes}, {time.time() - started:.0f} s"
     )
     return 0

@@ -28,6 +28,7 @@ from claimtag.learned import (
     ModelError,
     TextModel,
     WordGrams,
+    WordMeans,
     bundled_model,
     char_grams,
     features,
@@ -58,17 +59,20 @@ def write_model(
     words: dict[str, tuple[float, float, float]],
     chars: dict[str, tuple[float, float, float]] | None = None,
     *,
+    vectors: dict[str, tuple[float, float, float]] | None = None,
     intercepts: tuple[float, float, float] = (-5.0, -5.0, -5.0),
     thresholds: tuple[float, float, float] = (0.9, 0.9, 0.9),
     meta: dict[str, Any] | None = None,
 ) -> Path:
-    """A hand-made model file: every idf 1, the given weights per claim type."""
+    """A hand-made model file: every idf 1, the given weights per claim type (``vectors``:
+    the folded word-vector weights of block 2)."""
     chars = chars or {}
-    grams = [*words, *chars]
-    weights = [*words.values(), *chars.values()]
+    vectors = vectors or {}
+    grams = [*words, *chars, *vectors]
+    weights = [*words.values(), *chars.values(), *vectors.values()]
     table = pa.table(
         {
-            "block": pa.array([0] * len(words) + [1] * len(chars), pa.int8()),
+            "block": pa.array([0] * len(words) + [1] * len(chars) + [2] * len(vectors), pa.int8()),
             "gram": pa.array(grams, pa.string()),
             "idf": pa.array([1.0] * len(grams), pa.float32()),
             **{
@@ -140,6 +144,37 @@ def test_scores_of_a_hand_made_model(menace: TextModel) -> None:
     # two known words share the unit length: "the" pulls "menace" down
     both = menace.probabilities(["The menace"])[0, 0]
     assert both == pytest.approx(1 / (1 + np.exp(-(-5.0 + (10.0 - 1.0) / np.sqrt(2)))))
+
+
+@pytest.mark.parametrize(
+    ("text", "z_threat"),
+    [
+        # the mean over all of a sentence's words: "siege" adds 6, "the" has no vector
+        ("The siege", -5.0 + 6.0 / 2),
+        ("siege siege blockade", -5.0 + (6.0 + 6.0 + 3.0) / 3),
+        ("Nothing known here", -5.0),
+        ("", -5.0),
+        # n-gram and vector parts add up: "menace" alone is the word block's unit vector
+        ("menace siege", -5.0 + 10.0 + 6.0 / 2),
+    ],
+)
+def test_word_vector_weights_add_their_mean(tmp_path: Path, text: str, z_threat: float) -> None:
+    path = write_model(
+        tmp_path / "vectors.parquet",
+        {"menace": (10.0, 0.0, 0.0)},
+        vectors={"siege": (6.0, 0.0, -2.0), "blockade": (3.0, 0.0, 4.0)},
+    )
+    model = load_model(path)
+    assert len(model.vectors) == 2
+    assert model.probabilities([text])[0, 0] == pytest.approx(1 / (1 + np.exp(-z_threat)))
+
+
+def test_a_format_1_model_loads_without_word_vectors(tmp_path: Path) -> None:
+    """Models up to core-text@1.9.1 are format 1: n-grams only."""
+    path = write_model(tmp_path / "old.parquet", {"menace": (10.0, 0.0, 0.0)}, meta={"format": 1})
+    model = load_model(path)
+    assert len(model.vectors) == 0
+    assert model.probabilities(["siege menace"])[0, 0] == pytest.approx(1 / (1 + np.exp(-5.0)))
 
 
 def test_batch_scores_equal_one_by_one(menace: TextModel) -> None:
@@ -252,10 +287,13 @@ def test_training_features_equal_scoring_features(texts: list[str]) -> None:
     """The trainer's TF-IDF rows times the weights give the scorer's logits, on any text."""
     train = _train_module()
     corpus = [*texts, *TRICKY, "the menace of war", "a pact of allies", "oil embargo on the menace"]
-    vec = train.Vectoriser(corpus + corpus)  # every gram seen twice: kept by min_df
+    vectors = _vectors(train, corpus)
+    vec = train.Vectoriser(corpus + corpus, vectors, 3.0)  # every gram seen twice: min_df
     rng = np.random.default_rng(0)
     size = len(vec.words) + len(vec.chars)
-    weights = rng.normal(size=(size, 3))
+    dims = vectors.vectors.shape[1]
+    weights = rng.normal(size=(size + dims, 3))
+    folded = 3.0 * vectors.vectors @ weights[size:]
     model = TextModel(
         name="prop",
         version="0.0.1",
@@ -266,22 +304,33 @@ def test_training_features_equal_scoring_features(texts: list[str]) -> None:
         word_index=vec.index,
         char_index=vec.char_index,
         idf=vec.idf,
-        weights=weights,
+        weights=weights[:size],
         source="(memory)",
         lineage={},
         words=WordGrams(vec.index),
         chars=CharGrams(vec.char_index),
+        vectors=WordMeans(vectors.words, folded),
     )
-    logits = (
-        np.array(
-            [
-                [sum(v * weights[c, t] for c, v in row.items()) for t in range(3)]
-                for row in vec.rows(corpus)
-            ]
-        )
-        + model.intercepts
-    )
+    logits = vec.transform(corpus) @ weights + model.intercepts
     assert np.allclose(model.probabilities(corpus), 1 / (1 + np.exp(-logits)))
+    # the TF-IDF part as the trainer's rows give it, to the last feature
+    rows = vec.rows(corpus)
+    ngrams = np.array(
+        [[sum(v * weights[c, k] for c, v in r.items()) for k in range(3)] for r in rows]
+    )
+    dense = 3.0 * vectors.mean(corpus) @ weights[size:]
+    assert np.allclose(logits, ngrams + dense + model.intercepts)
+
+
+def _vectors(train: Any, texts: list[str]) -> Any:
+    """Random unit word vectors for some of the words of ``texts`` (4 dimensions)."""
+    from word_vectors import WordVectors
+
+    words = sorted({w for t in texts for w in features(t)[0] if " " not in w})[::2]
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=(len(words), 4))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return WordVectors(words, v, {})
 
 
 def test_model_pickles_as_its_file(menace: TextModel) -> None:
@@ -468,6 +517,15 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         pq.write_table(pa.table({"a": [1]}), path)
     elif kind == "format":
         write_model(path, good, meta={"format": 99})
+    elif kind == "vectors in format 1":
+        write_model(path, good, vectors={"siege": (1.0, 0.0, 0.0)}, meta={"format": 1})
+    elif kind == "vector phrase":
+        write_model(path, good, vectors={"the siege": (1.0, 0.0, 0.0)})
+    elif kind == "vectors before characters":
+        write_model(path, good, {"me": (1, 0, 0)}, vectors={"siege": (1.0, 0.0, 0.0)})
+        table = pq.read_table(path)
+        table = table.set_column(0, "block", pa.array([0, 2, 1], pa.int8()))
+        pq.write_table(table, path)
     elif kind == "threshold":
         write_model(path, good, thresholds=(0.9, 1.5, 0.9))
     elif kind == "low threshold":
@@ -499,13 +557,16 @@ def _bad(tmp_path: Path, kind: str) -> Path:
     [
         ("not parquet", "not a Parquet file"),
         ("plain table", "not a claimtag model"),
-        ("format", "model format 99 is not 1"),
+        ("format", "model format 99 is not one of 1, 2"),
+        ("vectors in format 1", "word vector rows (block 2) need model format 2"),
+        ("vector phrase", "word vector rows must be single lower-case words"),
+        ("vectors before characters", "then word vector rows (block 2)"),
         ("threshold", "thresholds must be 3 number"),
         ("low threshold", "thresholds must be 3 number(s) in [0.1, 1.0]"),
         ("veto", "vetoes must be 3 number(s) in [0.0, 0.5]"),
         ("types", "types must be distinct claim types"),
         ("name", "name must be lower-case"),
-        ("duplicate", "each n-gram once"),
+        ("duplicate", "each n-gram or word once"),
         ("nan", "must be finite"),
         ("missing column", "missing column(s): w_alliance"),
     ],
@@ -621,8 +682,20 @@ def test_cli_model_of_a_hand_made_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["model", str(path)]) == 0
     out = capsys.readouterr().out
     assert "threat 0.90, alliance (never), economic_leverage 0.80" in out
-    assert "1 word n-grams, 0 character n-grams" in out
+    assert "1 word n-grams, 0 character n-grams\n" in out
     assert "drops a rule claim" not in out
+
+
+def test_cli_model_shows_word_vectors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_model(
+        tmp_path / "m.parquet", {"menace": (1.0, 0, 0)}, vectors={"siege": (1.0, 0, 0)}
+    )
+    assert main(["model", str(path)]) == 0
+    assert "1 word n-grams, 0 character n-grams, the mean vector of 1 words" in (
+        capsys.readouterr().out
+    )
+    assert main(["model", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["features"]["word_vectors"] == 1
 
 
 def test_cli_model_shows_vetoes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -321,7 +321,11 @@ def cmd_model(args: argparse.Namespace) -> int:
         "types": list(model.types),
         "thresholds": thresholds,
         "vetoes": dict(zip(model.types, model.vetoes.tolist(), strict=True)),
-        "features": {"words": len(model.word_index), "characters": len(model.char_index)},
+        "features": {
+            "words": len(model.word_index),
+            "characters": len(model.char_index),
+            "word_vectors": len(model.vectors),
+        },
         "training": model.lineage,
     }
     if args.json:
@@ -332,6 +336,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     print(
         f"  features: {len(model.word_index)} word n-grams, "
         f"{len(model.char_index)} character n-grams"
+        + (f", the mean vector of {len(model.vectors)} words" if len(model.vectors) else "")
     )
     print(
         "  adds a claim where no rule of its type fired, at probability >= "

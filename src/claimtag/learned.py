@@ -9,10 +9,17 @@ whose probability is below it is dropped (no veto when the level is 0, or absent
 models before ``core-text@1.6.0``). A learned claim's rule id is ``learned.<type>``; its
 evidence is the words that weighed most for it; its confidence is the probability.
 
+A model of format 2 also reads the sentence's words as word vectors learned from unlabelled
+text (``scripts/word_vectors.py``): the mean of its words' vectors, scaled, is a second kind
+of feature. The model is linear in that mean, so the file keeps no vectors, only the weight
+each word's vector adds to each type (block 2 below): a sentence scores the sum of its words'
+weights divided by its number of words (words without a vector count, adding nothing).
+
 The model is data, versioned beside the rule pack: a Parquet table with one row per
-feature (``block``: 0 word n-gram, 1 character n-gram; ``gram``; ``idf``; one weight column
-per claim type) and, in the table's key-value metadata under ``claimtag.model``, its name,
-version, intercepts, thresholds and how it was trained. ``scripts/train_model.py`` writes
+feature (``block``: 0 word n-gram, 1 character n-gram, 2 word vector; ``gram``; ``idf``,
+1 for word vectors; one weight column per claim type) and, in the table's key-value
+metadata under ``claimtag.model``, its name, version, intercepts, thresholds and how it was
+trained. ``scripts/train_model.py`` writes
 it (it needs scikit-learn); this module scores with numpy alone, through the same
 :func:`features` the training used.
 """
@@ -39,7 +46,9 @@ from claimtag.errors import ClaimtagError
 from claimtag.rules import RESERVED_PREFIX as LEARNED_PREFIX
 
 METADATA_KEY = b"claimtag.model"
-FORMAT = 1
+#: The newest model format: 2 adds word-vector rows (block 2); format 1 files still load.
+FORMAT = 2
+FORMATS = (1, 2)
 BUNDLED = "core-text.parquet"
 #: How many of the words that weighed most for a learned claim are kept as its evidence.
 EVIDENCE_WORDS = 3
@@ -203,9 +212,9 @@ class WordGrams:
         self._pairs = pd.Index(np.array(keys, dtype=np.int64))
         self._pair_columns = np.array(columns, dtype=np.int64)
 
-    def find(self, lowered: Sequence[str]) -> tuple[Any, Any]:
-        """(row, column) of every vocabulary word and word pair in each of the texts."""
-        found = [_TOKEN.findall(t) for t in lowered]
+    def find(self, found: Sequence[Sequence[str]]) -> tuple[Any, Any]:
+        """(row, column) of every vocabulary word and word pair in each text's words
+        (``found``: the words of each text, as ``_TOKEN`` finds them in the lower-cased text)."""
         get = self._words.get
         ids = np.fromiter(
             (get(w, -1) for words in found for w in words),
@@ -213,7 +222,7 @@ class WordGrams:
             count=sum(len(words) for words in found),
         )
         row = np.repeat(
-            np.arange(len(lowered), dtype=np.int64),
+            np.arange(len(found), dtype=np.int64),
             np.fromiter((len(w) for w in found), dtype=np.int64, count=len(found)),
         )
         known = ids >= 0
@@ -225,6 +234,41 @@ class WordGrams:
             rows.append(row[at[hit >= 0]])
             cols.append(self._pair_columns[hit[hit >= 0]])
         return np.concatenate(rows), np.concatenate(cols)
+
+
+class WordMeans:
+    """Scores the word-vector part of a model: per text, the mean over its words of each
+    word's weight per type (a word without one adds 0 but counts in the mean)."""
+
+    __slots__ = ("_index", "_weights")
+
+    def __init__(self, words: Sequence[str], weights: Any) -> None:
+        """``weights``: (len(words), types), each word's weight per type."""
+        self._index = {w: i for i, w in enumerate(words)}
+        self._weights = np.asarray(weights, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def scores(self, found: Sequence[Sequence[str]], types: int) -> Any:
+        """(len(found), types): each text's mean word weight per type; 0 for a text with no
+        words or when there are no word vectors."""
+        out = np.zeros((len(found), types))
+        if not self._index:
+            return out
+        get = self._index.get
+        sizes = np.fromiter((len(w) for w in found), dtype=np.int64, count=len(found))
+        ids = np.fromiter(
+            (get(w, -1) for words in found for w in words), dtype=np.int64, count=int(sizes.sum())
+        )
+        row = np.repeat(np.arange(len(found), dtype=np.int64), sizes)
+        known = ids >= 0
+        row, ids = row[known], ids[known]
+        divisor = np.maximum(sizes, 1).astype(np.float64)
+        for t in range(types):
+            total = np.bincount(row, weights=self._weights[ids, t], minlength=len(found))
+            out[:, t] = total / divisor
+        return out
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -245,6 +289,7 @@ class TextModel:
     lineage: dict[str, Any]
     words: WordGrams
     chars: CharGrams
+    vectors: WordMeans
 
     @property
     def label(self) -> str:
@@ -269,9 +314,12 @@ class TextModel:
             )
         n, k = len(texts), len(self.types)
         lowered = [t.lower() for t in texts]
-        word_rows, word_cols = self.words.find(lowered)
+        found = [_TOKEN.findall(t) for t in lowered]
+        word_rows, word_cols = self.words.find(found)
         char_rows, char_cols = self.chars.find(lowered)
         z = np.tile(self.intercepts, (n, 1))
+        if len(self.vectors):
+            z += self.vectors.scores(found, k)
         size = len(self.idf)
         # how often each feature occurs in each text
         keys, counts = np.unique(
@@ -362,26 +410,35 @@ def _load(source: str, mtime_ns: int, size: int) -> TextModel:
     except (pa.ArrowException, TypeError, ValueError) as e:
         raise ModelError(source, f"unreadable feature columns ({e})") from e
     n_word = int(np.sum(block == 0))
+    n_gram = n_word + int(np.sum(block == 1))
     if (
         not np.all(block[:n_word] == 0)
-        or not np.all(block[n_word:] == 1)
+        or not np.all(block[n_word:n_gram] == 1)
+        or not np.all(block[n_gram:] == 2)
         or any(not isinstance(g, str) for g in grams)
         or len(set(grams[:n_word])) != n_word
-        or len(set(grams[n_word:])) != len(grams) - n_word
+        or len(set(grams[n_word:n_gram])) != n_gram - n_word
+        or len(set(grams[n_gram:])) != len(grams) - n_gram
     ):
         raise ModelError(
             source,
-            "features must be word rows (block 0), then character rows (block 1), each n-gram once",
+            "features must be word rows (block 0), then character rows (block 1), then word "
+            "vector rows (block 2), each n-gram or word once",
         )
+    if n_gram < len(grams) and meta["format"] < 2:
+        raise ModelError(source, "word vector rows (block 2) need model format 2")
+    if any(not _TOKEN.fullmatch(g) or g != g.lower() for g in grams[n_gram:]):
+        raise ModelError(source, "word vector rows must be single lower-case words")
     if not (np.all(np.isfinite(idf)) and np.all(idf > 0) and np.all(np.isfinite(weights))):
         raise ModelError(source, "idf and weights must be finite numbers (idf > 0)")
     word_index = {g: i for i, g in enumerate(grams[:n_word])}
-    char_index = {g: n_word + i for i, g in enumerate(grams[n_word:])}
+    char_index = {g: n_word + i for i, g in enumerate(grams[n_word:n_gram])}
     try:
         words = WordGrams(word_index)
         chars = CharGrams(char_index)
     except ValueError as e:
         raise ModelError(source, f"features: {e}") from e
+    vectors = WordMeans(grams[n_gram:], weights[n_gram:])
     return TextModel(
         name=meta["name"],
         version=meta["version"],
@@ -391,12 +448,13 @@ def _load(source: str, mtime_ns: int, size: int) -> TextModel:
         vetoes=np.asarray(meta.get("vetoes", [0.0] * len(types)), dtype=np.float64),
         word_index=word_index,
         char_index=char_index,
-        idf=idf,
-        weights=weights,
+        idf=idf[:n_gram],
+        weights=weights[:n_gram],
         source=source,
         lineage=meta.get("training", {}),
         words=words,
         chars=chars,
+        vectors=vectors,
     )
 
 
@@ -408,8 +466,8 @@ def _check_meta(meta: Any) -> str | None:
     """What is wrong with a model's metadata, or None."""
     if not isinstance(meta, dict):
         return "claimtag.model metadata must be a JSON object"
-    if meta.get("format") != FORMAT:
-        return f"model format {meta.get('format')!r} is not {FORMAT}"
+    if meta.get("format") not in FORMATS:
+        return f"model format {meta.get('format')!r} is not one of {', '.join(map(str, FORMATS))}"
     if not isinstance(meta.get("name"), str) or not _NAME.match(meta["name"]):
         return "name must be lower-case letters, digits, '-' or '_'"
     if not isinstance(meta.get("version"), str) or not _VERSION.match(meta["version"]):
