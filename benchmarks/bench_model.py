@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """What the learned model costs a run: the same input tagged with the rules alone and with
-the rules and the bundled model, in one worker process, without Prefect.
+the rules and the bundled model (and each ``--model`` file), in one worker process, without
+Prefect.
 
-    .venv/bin/python benchmarks/bench_model.py [--mb 10] [--repeat 3]
+    .venv/bin/python benchmarks/bench_model.py [--mb 10] [--repeat 3] [--model FILE ...]
 
 The input is real text: documents of the UN General Debate and Reuters corpora in
 ``../shared/corpus``, written once as a JSONL file. Each configuration runs ``--repeat``
@@ -55,23 +56,30 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mb", type=float, default=10.0, help="MB of text (default 10)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--model", action="append", default=[], help="another model file to time (repeatable)"
+    )
     args = ap.parse_args(argv)
 
-    from claimtag.learned import bundled_model
+    from claimtag.learned import bundled_model, load_model
     from claimtag.rules import load_rules
 
     load_rules([])  # compiled (and its Hyperscan database cached) before any timing
     model = bundled_model()
+    taggers: list[tuple[str, Any]] = [("rules alone", None), (f"rules + {model.label}", model)]
+    for path in args.model:
+        other = load_model(path)
+        taggers.append((f"rules + {other.label} ({path})", other))
     with tempfile.TemporaryDirectory() as tmp:
         inputs = Path(tmp) / "input.jsonl"
         chars = _input(inputs, args.mb)
         print(f"input: {chars / 1e6:.1f} million characters\n")
         print("| tagger | best wall s | MB/s | classify s | classify MB/s | claims |")
         print("|---|---:|---:|---:|---:|---:|")
-        for label, m in (("rules alone", None), (f"rules + {model.label}", model)):
+        for k, (label, m) in enumerate(taggers):
             runs = []
             for i in range(args.repeat):
-                runs.append(_once(inputs, Path(tmp) / f"out-{label[:5]}-{i}", m))
+                runs.append(_once(inputs, Path(tmp) / f"out-{k}-{i}", m))
             best = min(runs, key=lambda r: r["wall"])
             stages = best["manifest"]["timings"]["stage_seconds"]
             claims = best["manifest"]["counts"]["claims"]
