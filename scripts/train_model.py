@@ -71,10 +71,15 @@ class Vectoriser:
     with ``vectors``, each text's mean word vector times ``vector_weight`` after them."""
 
     def __init__(
-        self, texts: Sequence[str], vectors: Any = None, vector_weight: float = 0.0
+        self,
+        texts: Sequence[str],
+        vectors: Any = None,
+        vector_weight: float = 0.0,
+        min_words: int = 1,
     ) -> None:
         self.vectors = vectors
         self.vector_weight = vector_weight
+        self.min_words = min_words
         word_df: Counter[str] = Counter()
         char_df: Counter[str] = Counter()
         char_tf: Counter[str] = Counter()
@@ -121,7 +126,7 @@ class Vectoriser:
             return x
         from scipy.sparse import hstack
 
-        dense = self.vector_weight * self.vectors.mean(list(texts))
+        dense = self.vector_weight * self.vectors.mean(list(texts), self.min_words)
         return hstack([x, csr_matrix(dense)]).tocsr()
 
 
@@ -463,12 +468,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the scale of the mean word vector against the unit-length n-gram blocks (default 3)",
     )
     ap.add_argument(
+        "--vector-min-words",
+        type=int,
+        default=20,
+        help="divide a sentence's sum of word vectors by its word count or by this, whichever "
+        "is more, so one word cannot outweigh a short sentence (default 20; 1: the plain mean, "
+        "as core-text@1.12.0)",
+    )
+    ap.add_argument(
         "--corpus-weight",
         type=float,
         default=1.0,
         help="weight of a corpus sentence in training, against 1 for a written one (default 1)",
     )
     args = ap.parse_args(argv)
+    if not 1 <= args.vector_min_words <= 1000:
+        ap.error("--vector-min-words must be from 1 to 1000")
     unknown = sorted(set(args.leave_out) - set(split_files(ROOT / "gold", "development")))
     if unknown:
         print(f"not development gold files: {', '.join(unknown)}", file=sys.stderr)
@@ -498,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         vectors = build(ROOT.parent / "shared" / "corpus", dims=args.word_vector_dims)
 
     def vectoriser(items: Sequence[str]) -> Vectoriser:
-        return Vectoriser(items, vectors, args.vector_weight)
+        return Vectoriser(items, vectors, args.vector_weight, args.vector_min_words)
 
     folds = list(KFold(FOLDS, shuffle=True, random_state=0).split(texts))
     matrices = []
@@ -585,6 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         digest.update(b"\n")
     meta = {
         "format": FORMAT if vectors is not None else 1,
+        **({"word_vector_min_words": args.vector_min_words} if vectors is not None else {}),
         "name": args.name,
         "version": args.version,
         "types": list(CLAIM_TYPES),
@@ -608,7 +624,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "norm": "l2 per block",
                 "word_vectors": None
                 if vectors is None
-                else {**vectors.about, "weight": args.vector_weight, "in_file_as": "block 2"},
+                else {
+                    **vectors.about,
+                    "weight": args.vector_weight,
+                    "min_words": args.vector_min_words,
+                    "in_file_as": "block 2",
+                },
             },
             "estimator": "sklearn LogisticRegression(lbfgs, class_weight="
             + ("balanced)" if balanced else "None)"),

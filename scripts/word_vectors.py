@@ -54,16 +54,17 @@ class WordVectors:
     vectors: Any
     about: dict[str, Any]
 
-    def mean(self, texts: list[str]) -> Any:
-        """Each text's sum of its words' vectors divided by its number of words (a word
-        without a vector counts, adding nothing): (len(texts), dims)."""
+    def mean(self, texts: list[str], min_words: int = 1) -> Any:
+        """Each text's sum of its words' vectors divided by its number of words, or by
+        ``min_words`` if that is more (a word without a vector counts, adding nothing):
+        (len(texts), dims)."""
         index = {w: i for i, w in enumerate(self.words)}
         out = np.zeros((len(texts), self.vectors.shape[1]))
         for k, text in enumerate(texts):
             words = _TOKEN.findall(text.lower())
             known = [index[w] for w in words if w in index]
             if known:
-                out[k] = self.vectors[known].sum(axis=0) / len(words)
+                out[k] = self.vectors[known].sum(axis=0) / max(len(words), min_words)
         return out
 
 

@@ -147,22 +147,29 @@ def test_scores_of_a_hand_made_model(menace: TextModel) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "z_threat"),
+    ("text", "min_words", "z_threat"),
     [
         # the mean over all of a sentence's words: "siege" adds 6, "the" has no vector
-        ("The siege", -5.0 + 6.0 / 2),
-        ("siege siege blockade", -5.0 + (6.0 + 6.0 + 3.0) / 3),
-        ("Nothing known here", -5.0),
-        ("", -5.0),
+        ("The siege", 1, -5.0 + 6.0 / 2),
+        ("siege siege blockade", 1, -5.0 + (6.0 + 6.0 + 3.0) / 3),
+        ("Nothing known here", 1, -5.0),
+        ("", 1, -5.0),
         # n-gram and vector parts add up: "menace" alone is the word block's unit vector
-        ("menace siege", -5.0 + 10.0 + 6.0 / 2),
+        ("menace siege", 1, -5.0 + 10.0 + 6.0 / 2),
+        # a sentence shorter than min_words is divided by min_words instead
+        ("The siege", 4, -5.0 + 6.0 / 4),
+        ("siege siege blockade", 2, -5.0 + (6.0 + 6.0 + 3.0) / 3),
+        ("the siege of the port city", 4, -5.0 + 6.0 / 6),
     ],
 )
-def test_word_vector_weights_add_their_mean(tmp_path: Path, text: str, z_threat: float) -> None:
+def test_word_vector_weights_add_their_mean(
+    tmp_path: Path, text: str, min_words: int, z_threat: float
+) -> None:
     path = write_model(
         tmp_path / "vectors.parquet",
         {"menace": (10.0, 0.0, 0.0)},
         vectors={"siege": (6.0, 0.0, -2.0), "blockade": (3.0, 0.0, 4.0)},
+        meta={"word_vector_min_words": min_words},
     )
     model = load_model(path)
     assert len(model.vectors) == 2
@@ -288,7 +295,7 @@ def test_training_features_equal_scoring_features(texts: list[str]) -> None:
     train = _train_module()
     corpus = [*texts, *TRICKY, "the menace of war", "a pact of allies", "oil embargo on the menace"]
     vectors = _vectors(train, corpus)
-    vec = train.Vectoriser(corpus + corpus, vectors, 3.0)  # every gram seen twice: min_df
+    vec = train.Vectoriser(corpus + corpus, vectors, 3.0, 5)  # every gram seen twice: min_df
     rng = np.random.default_rng(0)
     size = len(vec.words) + len(vec.chars)
     dims = vectors.vectors.shape[1]
@@ -309,7 +316,7 @@ def test_training_features_equal_scoring_features(texts: list[str]) -> None:
         lineage={},
         words=WordGrams(vec.index),
         chars=CharGrams(vec.char_index),
-        vectors=WordMeans(vectors.words, folded),
+        vectors=WordMeans(vectors.words, folded, 5),
     )
     logits = vec.transform(corpus) @ weights + model.intercepts
     assert np.allclose(model.probabilities(corpus), 1 / (1 + np.exp(-logits)))
@@ -318,7 +325,7 @@ def test_training_features_equal_scoring_features(texts: list[str]) -> None:
     ngrams = np.array(
         [[sum(v * weights[c, k] for c, v in r.items()) for k in range(3)] for r in rows]
     )
-    dense = 3.0 * vectors.mean(corpus) @ weights[size:]
+    dense = 3.0 * vectors.mean(corpus, 5) @ weights[size:]
     assert np.allclose(logits, ngrams + dense + model.intercepts)
 
 
@@ -519,6 +526,8 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         write_model(path, good, meta={"format": 99})
     elif kind == "vectors in format 1":
         write_model(path, good, vectors={"siege": (1.0, 0.0, 0.0)}, meta={"format": 1})
+    elif kind == "min words":
+        write_model(path, good, meta={"word_vector_min_words": 0})
     elif kind == "vector phrase":
         write_model(path, good, vectors={"the siege": (1.0, 0.0, 0.0)})
     elif kind == "vectors before characters":
@@ -561,6 +570,7 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         ("vectors in format 1", "word vector rows (block 2) need model format 2"),
         ("vector phrase", "word vector rows must be single lower-case words"),
         ("vectors before characters", "then word vector rows (block 2)"),
+        ("min words", "word_vector_min_words must be a whole number from 1 to 1000"),
         ("threshold", "thresholds must be 3 number"),
         ("low threshold", "thresholds must be 3 number(s) in [0.1, 1.0]"),
         ("veto", "vetoes must be 3 number(s) in [0.0, 0.5]"),

@@ -13,7 +13,9 @@ A model of format 2 also reads the sentence's words as word vectors learned from
 text (``scripts/word_vectors.py``): the mean of its words' vectors, scaled, is a second kind
 of feature. The model is linear in that mean, so the file keeps no vectors, only the weight
 each word's vector adds to each type (block 2 below): a sentence scores the sum of its words'
-weights divided by its number of words (words without a vector count, adding nothing).
+weights divided by its number of words (words without a vector count, adding nothing), or
+by the model's ``min_words`` when the sentence is shorter, so that in a short sentence one
+word's weight cannot outweigh the rest.
 
 The model is data, versioned beside the rule pack: a Parquet table with one row per
 feature (``block``: 0 word n-gram, 1 character n-gram, 2 word vector; ``gram``; ``idf``,
@@ -237,15 +239,17 @@ class WordGrams:
 
 
 class WordMeans:
-    """Scores the word-vector part of a model: per text, the mean over its words of each
-    word's weight per type (a word without one adds 0 but counts in the mean)."""
+    """Scores the word-vector part of a model: per text, the sum over its words of each
+    word's weight per type (a word without one adds 0), divided by the number of words or
+    by ``min_words`` if that is more."""
 
-    __slots__ = ("_index", "_weights")
+    __slots__ = ("_index", "_min_words", "_weights")
 
-    def __init__(self, words: Sequence[str], weights: Any) -> None:
+    def __init__(self, words: Sequence[str], weights: Any, min_words: int = 1) -> None:
         """``weights``: (len(words), types), each word's weight per type."""
         self._index = {w: i for i, w in enumerate(words)}
         self._weights = np.asarray(weights, dtype=np.float64)
+        self._min_words = max(1, int(min_words))
 
     def __len__(self) -> int:
         return len(self._index)
@@ -264,7 +268,7 @@ class WordMeans:
         row = np.repeat(np.arange(len(found), dtype=np.int64), sizes)
         known = ids >= 0
         row, ids = row[known], ids[known]
-        divisor = np.maximum(sizes, 1).astype(np.float64)
+        divisor = np.maximum(sizes, self._min_words).astype(np.float64)
         for t in range(types):
             total = np.bincount(row, weights=self._weights[ids, t], minlength=len(found))
             out[:, t] = total / divisor
@@ -438,7 +442,7 @@ def _load(source: str, mtime_ns: int, size: int) -> TextModel:
         chars = CharGrams(char_index)
     except ValueError as e:
         raise ModelError(source, f"features: {e}") from e
-    vectors = WordMeans(grams[n_gram:], weights[n_gram:])
+    vectors = WordMeans(grams[n_gram:], weights[n_gram:], meta.get("word_vector_min_words", 1))
     return TextModel(
         name=meta["name"],
         version=meta["version"],
@@ -480,6 +484,9 @@ def _check_meta(meta: Any) -> str | None:
         or any(t not in CLAIM_TYPES for t in types)
     ):
         return f"types must be distinct claim types of {', '.join(CLAIM_TYPES)}"
+    min_words = meta.get("word_vector_min_words", 1)
+    if not isinstance(min_words, int) or isinstance(min_words, bool) or not 1 <= min_words <= 1000:
+        return "word_vector_min_words must be a whole number from 1 to 1000"
     for key, low, high in (
         ("intercepts", -math.inf, math.inf),
         ("thresholds", MIN_THRESHOLD, 1.0),
