@@ -318,15 +318,14 @@ def test_training_features_equal_scoring_features(texts: list[str]) -> None:
         chars=CharGrams(vec.char_index),
         vectors=WordMeans(vectors.words, folded, 5),
     )
-    logits = vec.transform(corpus) @ weights + model.intercepts
-    assert np.allclose(model.probabilities(corpus), 1 / (1 + np.exp(-logits)))
-    # the TF-IDF part as the trainer's rows give it, to the last feature
+    # the trainer's features (its TF-IDF rows, then the mean word vector) times the weights
     rows = vec.rows(corpus)
     ngrams = np.array(
         [[sum(v * weights[c, k] for c, v in r.items()) for k in range(3)] for r in rows]
     )
     dense = 3.0 * vectors.mean(corpus, 5) @ weights[size:]
-    assert np.allclose(logits, ngrams + dense + model.intercepts)
+    logits = ngrams + dense + model.intercepts
+    assert np.allclose(model.probabilities(corpus), 1 / (1 + np.exp(-logits)))
 
 
 def _vectors(train: Any, texts: list[str]) -> Any:
