@@ -328,6 +328,23 @@ def test_training_features_equal_scoring_features(texts: list[str]) -> None:
     assert np.allclose(model.probabilities(corpus), 1 / (1 + np.exp(-logits)))
 
 
+def test_word_vectors_blank_out_every_gold_corpus_sentence() -> None:
+    """scripts/word_vectors.py learns from the corpus text less every sentence of every gold
+    file, held-out and validation included: no scored sentence shapes the vectors."""
+    _train_module()  # puts scripts/ on the path
+    from word_vectors import gold_spans
+
+    spans = gold_spans(ROOT / "gold")
+    refs = 0
+    for path in sorted((ROOT / "gold").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            ref = json.loads(line)
+            if "doc_id" in ref:
+                refs += 1
+                assert (ref["start"], ref["end"]) in spans[(ref["corpus"], ref["doc_id"])], path
+    assert refs > 15_000
+
+
 def _vectors(train: Any, texts: list[str]) -> Any:
     """Random unit word vectors for some of the words of ``texts`` (4 dimensions)."""
     from word_vectors import WordVectors
