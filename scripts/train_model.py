@@ -6,15 +6,15 @@ Needs scikit-learn (``pip install -e '.[train]'``); claimtag itself scores witho
     .venv/bin/python scripts/train_model.py --version 1.3.0
 
 One logistic regression per claim type over TF-IDF weights of word 1-2-grams and character
-2-5-grams (:func:`claimtag.learned.features`) and, from ``core-text@1.12.0``, the mean of
-the sentence's word vectors (``scripts/word_vectors.py``, learned from the unlabelled corpus
-text with every gold sentence blanked out; ``--word-vector-dims 0``: none), trained on the
-development split without class weights (``--class-weight balanced``: as up to
-``core-text@1.8.0``). C is chosen by five-fold out-of-fold macro F1 on it. Each type's threshold
-for adding a claim where no rule of that type fired, and the level below which it drops a
-rule's claim, are chosen on the validation split (:func:`choose_levels`), combined with the
-bundled rules' claims. The held-out split is not read: score it afterwards, once, with
-``claimtag evaluate``.
+2-5-grams (:func:`claimtag.learned.features`) and, with ``--word-vector-dims`` (off by
+default; no bundled model uses it), the mean of the sentence's word vectors
+(``scripts/word_vectors.py``, learned from the unlabelled corpus text with every gold
+sentence blanked out), trained on the development split without class weights
+(``--class-weight balanced``: as up to ``core-text@1.8.0``). C is chosen by five-fold
+out-of-fold macro F1 on it. Each type's threshold for adding a claim where no rule of that
+type fired, and the level below which it drops a rule's claim, are chosen on the validation
+split (:func:`choose_levels`), combined with the bundled rules' claims. The held-out split
+is not read: score it afterwards, once, with ``claimtag evaluate``.
 
 The file records how it was made (the gold files and their digest, C, the out-of-fold
 figures) and the probabilities scikit-learn gives for the bundled pack's example sentences,

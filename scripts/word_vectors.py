@@ -27,6 +27,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,16 @@ class WordVectors:
     vectors: Any
     about: dict[str, Any]
 
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Each word's row, built once (the trainer asks for means a dozen times)."""
+        return {w: i for i, w in enumerate(self.words)}
+
     def mean(self, texts: list[str], min_words: int = 1) -> Any:
         """Each text's sum of its words' vectors divided by its number of words, or by
         ``min_words`` if that is more (a word without a vector counts, adding nothing):
         (len(texts), dims)."""
-        index = {w: i for i, w in enumerate(self.words)}
+        index = self.index
         out = np.zeros((len(texts), self.vectors.shape[1]))
         for k, text in enumerate(texts):
             words = _TOKEN.findall(text.lower())
@@ -158,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     wv = build(args.corpus, dims=args.dims)
     np.savez(args.out, words=np.array(wv.words), vectors=wv.vectors.astype(np.float32))
-    index = {w: i for i, w in enumerate(wv.words)}
+    index = wv.index
     for word in args.near:
         if word not in index:
             print(f"{word}: no vector")
