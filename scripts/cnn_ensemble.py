@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""An experiment: the learned model averaged with a convolutional network over word vectors.
+
+No bundled model uses it. It reproduces the round-39 reading in docs/QUALITY.md ("A
+convolutional network beside the model"). Besides the training extras it needs PyTorch
+(``pip install torch==2.13.0``), which claimtag itself never imports:
+
+    .venv/bin/python scripts/word_vectors.py --out /tmp/vectors.npz
+    .venv/bin/python scripts/cnn_ensemble.py --vectors /tmp/vectors.npz \
+        --read gold/heldout39.jsonl gold/events49_heldout.jsonl
+
+The network reads a sentence's words in order (lower-cased words and punctuation, at most
+150). Each word is a vector: the first ``--dims`` dimensions of the PPMI-SVD vectors learned
+from the unlabelled corpus (every gold sentence blanked), fine-tuned. Convolutions of widths
+1, 2 and 3 (100 filters each) are max-pooled over the sentence, and one sigmoid output per
+claim type follows. It trains on the development split without ``active31``, as
+``core-text@1.9.1`` was trained, for three epochs, and the probabilities of three seeds are
+averaged. A sentence's probability for a type is ``--weight`` times the bundled model's plus
+the rest times the network's. The thresholds and veto levels are chosen on the validation split
+by :func:`train_model.choose_levels`, as for the bundled model. ``--read`` then scores gold
+files once, beside the bundled tagger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import re
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import train_model as tm  # noqa: E402
+
+from claimtag import CLAIM_TYPES  # noqa: E402
+from claimtag.learned import bundled_model  # noqa: E402
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+MAX_TOKENS = 150
+WIDTHS = (1, 2, 3)
+FILTERS = 100
+BATCH = 32
+#: the validation split, as scripts/train_model.py reads it by default
+VALIDATION_CORPUS = ("validation17", "validation21", "validation35")
+VALIDATION_WRITTEN = ("events23_validation", "events25_validation", "events33_validation")
+
+
+def words(text: str) -> list[str]:
+    return TOKEN.findall(text.lower())[:MAX_TOKENS]
+
+
+class Network:
+    """Seeds of the network, trained on ``texts``; :meth:`probabilities` averages them."""
+
+    def __init__(
+        self, texts: Sequence[str], gold: Any, vectors: Path, dims: int, seeds: int, epochs: int
+    ) -> None:
+        import torch
+
+        torch.set_num_threads(2)
+        z = np.load(vectors)
+        pretrained = z["vectors"][:, :dims].astype(np.float32)
+        self.index = {"<pad>": 0, "<unk>": 1}
+        for w in z["words"]:
+            self.index.setdefault(str(w), len(self.index))
+        seen = Counter(w for t in texts for w in set(words(t)))
+        for w, n in sorted(seen.items()):
+            if n >= 2:
+                self.index.setdefault(w, len(self.index))
+        init = np.random.RandomState(0).normal(0, 0.1, (len(self.index), dims)).astype(np.float32)
+        init[0] = 0
+        init[2 : 2 + len(pretrained)] = pretrained / np.std(pretrained) * 0.1
+        y = torch.tensor(np.stack([gold[t] for t in CLAIM_TYPES], 1), dtype=torch.float32)
+        lengths = np.array([len(words(t)) for t in texts])
+        self.models = []
+        for seed in range(seeds):
+            torch.manual_seed(seed)
+            rng = np.random.RandomState(seed)
+            model = _module(torch, init)
+            optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+            loss = torch.nn.BCEWithLogitsLoss()
+            for _ in range(epochs):
+                model.train()
+                order = rng.permutation(len(texts))
+                batches = []  # similar lengths together, in chunks of 100 batches
+                for chunk in (
+                    order[i : i + 100 * BATCH] for i in range(0, len(order), 100 * BATCH)
+                ):
+                    chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+                    batches += [chunk[i : i + BATCH] for i in range(0, len(chunk), BATCH)]
+                rng.shuffle(batches)
+                for b in batches:
+                    optimiser.zero_grad()
+                    loss(model(*self._encode([texts[i] for i in b])), y[b]).backward()
+                    optimiser.step()
+            self.models.append(model)
+
+    def _encode(self, texts: Sequence[str]) -> tuple[Any, Any]:
+        import torch
+
+        ids = [[self.index.get(w, 1) for w in words(t)] or [1] for t in texts]
+        x = np.zeros((len(ids), max(map(len, ids))), dtype=np.int64)
+        for i, s in enumerate(ids):
+            x[i, : len(s)] = s
+        return torch.tensor(x), torch.tensor([len(s) for s in ids])
+
+    def probabilities(self, texts: Sequence[str]) -> Any:
+        import torch
+
+        out = np.zeros((len(texts), len(CLAIM_TYPES)))
+        order = np.argsort([len(words(t)) for t in texts])
+        with torch.no_grad():
+            for model in self.models:
+                model.eval()
+                for i in range(0, len(texts), 256):
+                    b = order[i : i + 256]
+                    p = torch.sigmoid(model(*self._encode([texts[j] for j in b])))
+                    out[b] += p.numpy() / len(self.models)
+        return out
+
+
+def _module(torch: Any, init: Any) -> Any:
+    nn = torch.nn
+
+    class Net(nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = nn.Embedding.from_pretrained(torch.tensor(init), freeze=False, padding_idx=0)
+            dims = init.shape[1]
+            self.convs = nn.ModuleList([nn.Conv1d(dims, FILTERS, w, padding=w - 1) for w in WIDTHS])
+            self.drop, self.edrop = nn.Dropout(0.5), nn.Dropout(0.25)
+            self.out = nn.Linear(FILTERS * len(WIDTHS), len(CLAIM_TYPES))
+
+        def forward(self, x: Any, n: Any) -> Any:
+            e = self.edrop(self.emb(x)).transpose(1, 2)
+            pooled = []
+            for w, conv in zip(WIDTHS, self.convs, strict=True):
+                h = torch.relu(conv(e))
+                valid = torch.arange(h.shape[2]).unsqueeze(0) < (n + w - 1).unsqueeze(1)
+                pooled.append(h.masked_fill(~valid.unsqueeze(1), 0.0).max(2).values)
+            return self.out(self.drop(torch.cat(pooled, 1)))
+
+    return Net()
+
+
+class _Mixed:
+    """The bundled model's probability of one type times ``weight`` plus the network's times
+    the rest, shaped as scikit-learn's ``predict_proba`` (for ``train_model.load_validation``).
+    """
+
+    def __init__(self, network: Network, weight: Any, t: int) -> None:
+        self.network, self.weight, self.t = network, weight, t
+
+    def predict_proba(self, texts: Sequence[str]) -> Any:
+        p = mixed(self.network, self.weight, texts)[:, self.t]
+        return np.column_stack([1 - p, p])
+
+
+class _Texts:
+    def transform(self, texts: Sequence[str]) -> list[str]:
+        return list(texts)
+
+
+def mixed(network: Network, weight: Any, texts: Sequence[str]) -> Any:
+    """Each text's probabilities: ``weight`` (one share per type) times the bundled model's
+    plus the rest times the network's."""
+    return weight * bundled_model().probabilities(list(texts)) + (1 - weight) * (
+        network.probabilities(texts)
+    )
+
+
+def read(
+    paths: Sequence[Path],
+    network: Network,
+    weight: Any,
+    th: Sequence[float],
+    veto: Sequence[float],
+) -> None:
+    """Score gold files, each and pooled, with the bundled tagger and with the mix (levels
+    ``th``, ``veto``)."""
+    from claimtag.evaluate import default_prefilter, evaluate, predict
+    from claimtag.gold import load_gold
+    from claimtag.rules import default_rules
+
+    pack = default_rules()
+    prefilter = default_prefilter(pack)
+    files = {p.name: load_gold(p, ROOT.parent / "shared" / "corpus") for p in paths}
+    if len(files) > 1:
+        files["pooled"] = [i for items in list(files.values()) for i in items]
+    for name, items in files.items():
+        texts = [i["text"] for i in items]
+        scored = tm.Scored(
+            [set(i["labels"]) for i in items],
+            [predict(pack, t, prefilter=prefilter).labels for t in texts],
+            dict(zip(CLAIM_TYPES, mixed(network, weight, texts).T, strict=True)),
+        )
+        f1 = []
+        for t, k, v in zip(CLAIM_TYPES, th, veto, strict=True):
+            tp, fp, fn = tm._type_scores(scored, t, k, v)
+            p, r = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+            f1.append(2 * p * r / (p + r) if p + r else 0.0)
+            print(f"  {name} mix   {t:18} P {p:.3f} R {r:.3f} F1 {f1[-1]:.3f}")
+        bundled = evaluate(pack, items, model=bundled_model())["rules"]
+        precision = " / ".join(f"{v['precision']:.3f}" for v in bundled["per_type"].values())
+        print(
+            f"  {name} ({len(items)}): bundled {bundled['macro_f1']:.4f} (precision "
+            f"{precision}), mix {sum(f1) / len(f1):.4f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--vectors", type=Path, required=True, help="scripts/word_vectors.py --out")
+    ap.add_argument("--dims", type=int, default=100)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument(
+        "--weight",
+        type=float,
+        nargs="+",
+        default=[0.5],
+        help="the bundled model's share: one for every type, or one per type (threat, "
+        "alliance, economic leverage)",
+    )
+    ap.add_argument("--read", type=Path, nargs="*", default=[], help="gold files to score")
+    args = ap.parse_args(argv)
+    if len(args.weight) not in (1, len(CLAIM_TYPES)) or not all(0 <= w <= 1 for w in args.weight):
+        ap.error(f"--weight takes 1 or {len(CLAIM_TYPES)} shares from 0 to 1")
+    weight = np.array(args.weight * (len(CLAIM_TYPES) // len(args.weight)))
+    rows = tm._load("development", ["active31"])
+    texts = [r["text"] for r in rows]
+    gold = {t: np.array([t in r["gold"] for r in rows], dtype=int) for t in CLAIM_TYPES}
+    network = Network(texts, gold, args.vectors, args.dims, args.seeds, args.epochs)
+    models = {t: _Mixed(network, weight, i) for i, t in enumerate(CLAIM_TYPES)}
+    loaded = tm.load_validation(
+        _Texts(),
+        models,
+        [ROOT / "gold" / f"{n}.jsonl" for n in VALIDATION_CORPUS],
+        [ROOT / "gold" / f"{n}.jsonl" for n in VALIDATION_WRITTEN],
+        development=texts,
+    )
+    if loaded is None:
+        print("validation files missing", file=sys.stderr)
+        return 1
+    scored = loaded[0]
+    with contextlib.redirect_stdout(io.StringIO()):
+        th, veto, chosen = tm.choose_levels(scored)
+    print(f"validation mix: macro F1 {chosen['macro_f1']:.4f}, thresholds {th}, vetoes {veto}")
+    if args.read:
+        read(args.read, network, weight, th, veto)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""scripts/cnn_ensemble.py: its arguments and word splitting, without PyTorch or training."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from .conftest import load_script
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    return load_script("cnn_ensemble")
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        ["0.5", "0.5"],  # neither one share nor one per type
+        ["0.5", "0.5", "0.5", "0.5"],
+        ["1.5"],  # not a share
+        ["-0.1", "0.5", "0.5"],
+    ],
+)
+def test_bad_weights_are_refused_before_anything_runs(
+    script: ModuleType, weights: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(["--vectors", "/nonexistent.npz", "--weight", *weights])
+    assert exit_info.value.code == 2
+    assert "--weight takes 1 or 3 shares from 0 to 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Moscow has massed troops.", ["moscow", "has", "massed", "troops", "."]),
+        ("U.S.-Japan chip pact", ["u", ".", "s", ".", "-", "japan", "chip", "pact"]),
+        ("", []),
+        ("word " * 200, ["word"] * 150),  # at most MAX_TOKENS words are read
+    ],
+)
+def test_words(script: ModuleType, text: str, expected: list[str]) -> None:
+    assert script.words(text) == expected
