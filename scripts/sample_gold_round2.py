@@ -160,13 +160,18 @@ PER_CORPUS_OF_ROUND = {
     # Round 39 (heldout39): a fresh held-out split drawn like round 5 after round 38 was read,
     # to read this work's rule and model changes once.
     39: ROUND5_PER_CORPUS,
+    # Round 40 (heldout40): a fresh held-out split drawn like round 5 after round 39 was read,
+    # to read the rule changes that followed once.
+    40: ROUND5_PER_CORPUS,
 }
 # From round 15 on, every round excludes the earlier rounds and the sentences of the other
 # samples below; the held-out and validation rounds are never used to change the rules or
 # the model.
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
-    **dict.fromkeys((5, 10, 12, 16, 18, 19, 20, 22, 23, 25, *range(26, 35), *range(36, 40)), "heldout"),
+    **dict.fromkeys(
+        (5, 10, 12, 16, 18, 19, 20, 22, 23, 25, *range(26, 35), *range(36, 41)), "heldout"
+    ),
     **dict.fromkeys((17, 21, 35), "validation"),
 }
 #: corpus gold files drawn by another sampler, whose sentences the rounds from the given one
