@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -43,11 +42,9 @@ import train_model as tm  # noqa: E402
 
 from claimtag import CLAIM_TYPES  # noqa: E402
 from claimtag.learned import bundled_model  # noqa: E402
+from claimtag.network import MAX_TOKENS, network_words  # noqa: E402
 
-TOKEN = re.compile(r"\w+|[^\w\s]")
-MAX_TOKENS = 150
 WIDTHS = (1, 2, 3)
-FILTERS = 100
 BATCH = 32
 #: the validation split, as scripts/train_model.py reads it by default
 VALIDATION_CORPUS = ("validation17", "validation21", "validation35")
@@ -55,14 +52,21 @@ VALIDATION_WRITTEN = ("events23_validation", "events25_validation", "events33_va
 
 
 def words(text: str) -> list[str]:
-    return TOKEN.findall(text.lower())[:MAX_TOKENS]
+    return network_words(text)
 
 
 class Network:
     """Seeds of the network, trained on ``texts``; :meth:`probabilities` averages them."""
 
     def __init__(
-        self, texts: Sequence[str], gold: Any, vectors: Path, dims: int, seeds: int, epochs: int
+        self,
+        texts: Sequence[str],
+        gold: Any,
+        vectors: Path,
+        dims: int,
+        seeds: int,
+        epochs: int,
+        filters: int = 100,
     ) -> None:
         import torch
 
@@ -85,7 +89,7 @@ class Network:
         for seed in range(seeds):
             torch.manual_seed(seed)
             rng = np.random.RandomState(seed)
-            model = _module(torch, init)
+            model = _module(torch, init, filters)
             optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
             loss = torch.nn.BCEWithLogitsLoss()
             for _ in range(epochs):
@@ -102,6 +106,8 @@ class Network:
                     optimiser.zero_grad()
                     loss(model(*self._encode([texts[i] for i in b])), y[b]).backward()
                     optimiser.step()
+            with torch.no_grad():  # as a model file stores them: float16
+                model.emb.weight.copy_(model.emb.weight.half().float())
             self.models.append(model)
 
     def _encode(self, texts: Sequence[str]) -> tuple[Any, Any]:
@@ -128,7 +134,7 @@ class Network:
         return out
 
 
-def _module(torch: Any, init: Any) -> Any:
+def _module(torch: Any, init: Any, filters: int) -> Any:
     nn = torch.nn
 
     class Net(nn.Module):  # type: ignore[misc]
@@ -136,9 +142,9 @@ def _module(torch: Any, init: Any) -> Any:
             super().__init__()
             self.emb = nn.Embedding.from_pretrained(torch.tensor(init), freeze=False, padding_idx=0)
             dims = init.shape[1]
-            self.convs = nn.ModuleList([nn.Conv1d(dims, FILTERS, w, padding=w - 1) for w in WIDTHS])
+            self.convs = nn.ModuleList([nn.Conv1d(dims, filters, w, padding=w - 1) for w in WIDTHS])
             self.drop, self.edrop = nn.Dropout(0.5), nn.Dropout(0.25)
-            self.out = nn.Linear(FILTERS * len(WIDTHS), len(CLAIM_TYPES))
+            self.out = nn.Linear(filters * len(WIDTHS), len(CLAIM_TYPES))
 
         def forward(self, x: Any, n: Any) -> Any:
             e = self.edrop(self.emb(x)).transpose(1, 2)
@@ -173,7 +179,7 @@ class _Texts:
 def mixed(network: Network, weight: Any, texts: Sequence[str]) -> Any:
     """Each text's probabilities: ``weight`` (one share per type) times the bundled model's
     plus the rest times the network's."""
-    return weight * bundled_model().probabilities(list(texts)) + (1 - weight) * (
+    return weight * bundled_model().ngram_probabilities(list(texts)) + (1 - weight) * (
         network.probabilities(texts)
     )
 
@@ -217,12 +223,115 @@ def read(
         )
 
 
+def write(
+    args: argparse.Namespace,
+    network: Network,
+    weight: Any,
+    th: Sequence[float],
+    veto: Sequence[float],
+    chosen: dict[str, Any],
+    sentences: int,
+) -> None:
+    """The bundled model again, format 3, with the network in a file beside it."""
+    import hashlib
+    import json
+
+    import pyarrow.parquet as pq
+
+    from claimtag.learned import METADATA_KEY, bundled_model_path
+
+    model = network.models[0]
+    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    words = sorted(network.index, key=network.index.__getitem__)[2:]
+    arrays = {
+        "words": np.array(words),
+        "embedding": state["emb.weight"].astype(np.float16),
+        "widths": np.array(WIDTHS, dtype=np.int64),
+        "out_weight": state["out.weight"].astype(np.float32),
+        "out_bias": state["out.bias"].astype(np.float32),
+    }
+    for i, w in enumerate(WIDTHS):
+        arrays[f"conv{w}_weight"] = state[f"convs.{i}.weight"].astype(np.float32)
+        arrays[f"conv{w}_bias"] = state[f"convs.{i}.bias"].astype(np.float32)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    net_path = args.out_dir / "core-text.network.npz"
+    np.savez(net_path, **arrays)
+    sha256 = hashlib.sha256(net_path.read_bytes()).hexdigest()
+
+    table = pq.read_table(bundled_model_path())
+    meta = json.loads(table.schema.metadata[METADATA_KEY])
+    # the n-gram part stays; scikit-learn's probabilities for the checks stay with it
+    base = (
+        meta["training"].get("network", {}).get("n_gram_part", f"{meta['name']}@{meta['version']}")
+    )
+    checks = meta["checks"]["texts"]
+    ngrams = np.asarray(meta["checks"].get("ngram_probabilities", meta["checks"]["probabilities"]))
+    expected = weight * ngrams + (1 - weight) * network.probabilities(checks)
+    import torch
+
+    vectors = np.load(args.vectors)
+    meta.update(
+        format=3,
+        version=args.write,
+        thresholds=list(th),
+        vetoes=list(veto),
+        network={"file": net_path.name, "sha256": sha256, "shares": weight.tolist()},
+    )
+    meta["training"]["network"] = {
+        "n_gram_part": base,
+        "script": "scripts/cnn_ensemble.py",
+        "sentences": sentences,
+        "words": "lower-cased runs of word characters and single other characters, at most "
+        f"{MAX_TOKENS}",
+        "dims": args.dims,
+        "vectors": {
+            "words": len(vectors["words"]),
+            "sha256": hashlib.sha256(vectors["vectors"].tobytes()).hexdigest(),
+        },
+        "widths": list(WIDTHS),
+        "filters": args.filters,
+        "epochs": args.epochs,
+        "seed": 0,
+        "optimiser": "Adam, learning rate 0.001, batches of 32; dropout 0.25 (words), 0.5",
+        "embedding_stored_as": "float16",
+        "torch": torch.__version__,
+    }
+    meta["training"]["thresholds_chosen_on"] = {
+        **meta["training"]["thresholds_chosen_on"],
+        "network_mix": chosen,
+    }
+    meta["checks"] = {
+        "texts": checks,
+        "probabilities": expected.round(8).tolist(),
+        "ngram_probabilities": ngrams.round(8).tolist(),
+    }
+    out = args.out_dir / "core-text.parquet"
+    pq.write_table(
+        table.replace_schema_metadata({METADATA_KEY: json.dumps(meta)}),
+        out,
+        compression="zstd",
+        compression_level=19,
+    )
+    print(
+        f"wrote {out} ({meta['name']}@{args.write}) and {net_path} "
+        f"({net_path.stat().st_size / 1e6:.1f} MB, {len(words)} words)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--vectors", type=Path, required=True, help="scripts/word_vectors.py --out")
     ap.add_argument("--dims", type=int, default=100)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--filters", type=int, default=100, help="per convolution width")
+    ap.add_argument(
+        "--write",
+        metavar="VERSION",
+        help="write the bundled model again as core-text@VERSION (format 3) with the network "
+        "beside it (needs --seeds 1)",
+    )
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "src" / "claimtag" / "data")
     ap.add_argument(
         "--weight",
         type=float,
@@ -236,10 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.weight) not in (1, len(CLAIM_TYPES)) or not all(0 <= w <= 1 for w in args.weight):
         ap.error(f"--weight takes 1 or {len(CLAIM_TYPES)} shares from 0 to 1")
     weight = np.array(args.weight * (len(CLAIM_TYPES) // len(args.weight)))
+    if args.write and args.seeds != 1:
+        ap.error("--write stores one network: use --seeds 1")
     rows = tm._load("development", ["active31"])
     texts = [r["text"] for r in rows]
     gold = {t: np.array([t in r["gold"] for r in rows], dtype=int) for t in CLAIM_TYPES}
-    network = Network(texts, gold, args.vectors, args.dims, args.seeds, args.epochs)
+    network = Network(texts, gold, args.vectors, args.dims, args.seeds, args.epochs, args.filters)
     models = {t: _Mixed(network, weight, i) for i, t in enumerate(CLAIM_TYPES)}
     loaded = tm.load_validation(
         _Texts(),
@@ -257,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"validation mix: macro F1 {chosen['macro_f1']:.4f}, thresholds {th}, vetoes {veto}")
     if args.read:
         read(args.read, network, weight, th, veto)
+    if args.write:
+        write(args, network, weight, th, veto, chosen, len(rows))
     return 0
 
 

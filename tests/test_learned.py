@@ -200,6 +200,9 @@ def test_bundled_model_reproduces_the_training_probabilities() -> None:
     assert len(checks["texts"]) > 1000
     got = model.probabilities(checks["texts"])
     assert np.abs(got - np.asarray(checks["probabilities"])).max() < 1e-4
+    if model.network is not None:  # format 3: the n-gram part alone is scikit-learn's too
+        ngrams = model.ngram_probabilities(checks["texts"])
+        assert np.abs(ngrams - np.asarray(checks["ngram_probabilities"])).max() < 1e-4
 
 
 def test_bundled_model_records_its_training() -> None:

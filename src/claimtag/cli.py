@@ -315,7 +315,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     model = choose_model(args.file)
     assert model is not None
     thresholds: dict[str, float] = dict(zip(model.types, model.thresholds.tolist(), strict=True))
-    info = {
+    info: dict[str, Any] = {
         "model": model.label,
         "source": model.source,
         "types": list(model.types),
@@ -325,6 +325,15 @@ def cmd_model(args: argparse.Namespace) -> int:
             "words": len(model.word_index),
             "characters": len(model.char_index),
             "word_vectors": len(model.vectors),
+        },
+        "network": None
+        if model.network is None
+        else {
+            "words": len(model.network.index),
+            "dims": model.network.dims,
+            "widths": [w for w, _, _ in model.network.convs],
+            "filters": int(model.network.convs[0][2].shape[0]),
+            "shares": dict(zip(model.types, model.shares.tolist(), strict=True)),
         },
         "training": model.lineage,
     }
@@ -338,6 +347,14 @@ def cmd_model(args: argparse.Namespace) -> int:
         f"{len(model.char_index)} character n-grams"
         + (f", the mean vector of {len(model.vectors)} words" if len(model.vectors) else "")
     )
+    net = info["network"]
+    if net is not None:
+        print(
+            f"  a convolutional network over {net['words']} words ({net['dims']} dimensions, "
+            f"widths {', '.join(map(str, net['widths']))}, {net['filters']} filters each); "
+            "probability = share x n-grams + (1 - share) x network, share "
+            + ", ".join(f"{t} {v:.2f}" for t, v in net["shares"].items())
+        )
     print(
         "  adds a claim where no rule of its type fired, at probability >= "
         + ", ".join(f"{t} {k:.2f}" if k < 1 else f"{t} (never)" for t, k in thresholds.items())

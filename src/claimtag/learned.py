@@ -17,6 +17,11 @@ weights divided by its number of words (words without a vector count, adding not
 by the model's ``min_words`` when the sentence is shorter, so that in a short sentence one
 word's weight cannot outweigh the rest.
 
+A model of format 3 also carries a convolutional network that reads the words in order
+(:mod:`claimtag.network`), in a file beside it that its metadata names with the file's
+SHA-256: per type, the model's probability is ``share`` times the n-gram part's plus
+``1 - share`` times the network's (a share of 1 leaves the type to the n-grams).
+
 The model is data, versioned beside the rule pack: a Parquet table with one row per
 feature (``block``: 0 word n-gram, 1 character n-gram, 2 word vector; ``gram``; ``idf``,
 1 for word vectors; one weight column per claim type) and, in the table's key-value
@@ -45,12 +50,14 @@ import pandas as pd  # type: ignore[import-untyped]
 
 from claimtag import CLAIM_TYPES
 from claimtag.errors import ClaimtagError
+from claimtag.network import Network, NetworkError, load_network
 from claimtag.rules import RESERVED_PREFIX as LEARNED_PREFIX
 
 METADATA_KEY = b"claimtag.model"
-#: The newest model format: 2 adds word-vector rows (block 2); format 1 files still load.
-FORMAT = 2
-FORMATS = (1, 2)
+#: The newest model format: 2 adds word-vector rows (block 2), 3 a network file beside the
+#: model; format 1 and 2 files still load.
+FORMAT = 3
+FORMATS = (1, 2, 3)
 BUNDLED = "core-text.parquet"
 #: How many of the words that weighed most for a learned claim are kept as its evidence.
 EVIDENCE_WORDS = 3
@@ -294,6 +301,8 @@ class TextModel:
     words: WordGrams
     chars: CharGrams
     vectors: WordMeans
+    network: Network | None = None
+    shares: Any = None  # float64 (types,): the n-gram part's share of each type's probability
 
     @property
     def label(self) -> str:
@@ -311,10 +320,25 @@ class TextModel:
     # --- scoring ------------------------------------------------------------------------
 
     def probabilities(self, texts: Sequence[str]) -> Any:
-        """P(type | sentence) for each text: a float64 array (len(texts), len(types))."""
+        """P(type | sentence) for each text: a float64 array (len(texts), len(types)); with a
+        network, each type's mix of the n-gram part and the network."""
+        ngrams = self.ngram_probabilities(texts)
+        if self.network is None:
+            return ngrams
+        mixed = self.shares < 1.0
+        if not mixed.any() or not len(texts):
+            return ngrams
+        net = self.network.probabilities(texts)
+        return np.where(mixed, self.shares * ngrams + (1.0 - self.shares) * net, ngrams)
+
+    def ngram_probabilities(self, texts: Sequence[str]) -> Any:
+        """The n-gram part's P(type | sentence) for each text (without the network)."""
         if len(texts) > _CHUNK:  # smaller arrays stay in cache: faster than one big call
             return np.vstack(
-                [self.probabilities(texts[i : i + _CHUNK]) for i in range(0, len(texts), _CHUNK)]
+                [
+                    self.ngram_probabilities(texts[i : i + _CHUNK])
+                    for i in range(0, len(texts), _CHUNK)
+                ]
             )
         n, k = len(texts), len(self.types)
         lowered = [t.lower() for t in texts]
@@ -443,6 +467,14 @@ def _load(source: str, mtime_ns: int, size: int) -> TextModel:
     except ValueError as e:
         raise ModelError(source, f"features: {e}") from e
     vectors = WordMeans(grams[n_gram:], weights[n_gram:], meta.get("word_vector_min_words", 1))
+    network, shares = None, None
+    if "network" in meta:
+        about = meta["network"]
+        try:
+            network = load_network(Path(source).parent / about["file"], about["sha256"], len(types))
+        except NetworkError as e:
+            raise ModelError(source, str(e)) from e
+        shares = np.asarray(about["shares"], dtype=np.float64)
     return TextModel(
         name=meta["name"],
         version=meta["version"],
@@ -459,6 +491,8 @@ def _load(source: str, mtime_ns: int, size: int) -> TextModel:
         words=words,
         chars=chars,
         vectors=vectors,
+        network=network,
+        shares=shares,
     )
 
 
@@ -484,6 +518,28 @@ def _check_meta(meta: Any) -> str | None:
         or any(t not in CLAIM_TYPES for t in types)
     ):
         return f"types must be distinct claim types of {', '.join(CLAIM_TYPES)}"
+    network = meta.get("network")
+    if network is not None:
+        if meta["format"] < 3:
+            return "a network needs model format 3"
+        if (
+            not isinstance(network, dict)
+            or not isinstance(network.get("file"), str)
+            or not re.fullmatch(r"[\w.-]+\.npz", network["file"])
+            or not isinstance(network.get("sha256"), str)
+            or not re.fullmatch(r"[0-9a-f]{64}", network["sha256"])
+        ):
+            return "network must name a .npz file beside the model and its SHA-256"
+        shares = network.get("shares")
+        if (
+            not isinstance(shares, list)
+            or len(shares) != len(types)
+            or any(
+                not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 1
+                for v in shares
+            )
+        ):
+            return f"network shares must be {len(types)} number(s) in [0, 1]"
     min_words = meta.get("word_vector_min_words", 1)
     if not isinstance(min_words, int) or isinstance(min_words, bool) or not 1 <= min_words <= 1000:
         return "word_vector_min_words must be a whole number from 1 to 1000"
