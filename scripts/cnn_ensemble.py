@@ -255,7 +255,7 @@ def write(
         arrays[f"conv{w}_bias"] = state[f"convs.{i}.bias"].astype(np.float32)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     net_path = args.out_dir / "core-text.network.npz"
-    np.savez(net_path, **arrays)
+    np.savez_compressed(net_path, **arrays)
     sha256 = hashlib.sha256(net_path.read_bytes()).hexdigest()
 
     table = pq.read_table(bundled_model_path())
