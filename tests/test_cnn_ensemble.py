@@ -43,3 +43,10 @@ def test_bad_weights_are_refused_before_anything_runs(
 )
 def test_words(script: ModuleType, text: str, expected: list[str]) -> None:
     assert script.words(text) == expected
+
+
+def test_write_needs_one_seed(script: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(["--vectors", "/nonexistent.npz", "--seeds", "3", "--write", "9.9.9"])
+    assert exit_info.value.code == 2
+    assert "--write stores one network: use --seeds 1" in capsys.readouterr().err

@@ -26,6 +26,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,12 @@ class Network:
     convs: tuple[tuple[int, Any, Any], ...]  # (width, weight (width, dims, filters), bias)
     out_weight: Any  # float32 (filters x widths, types)
     out_bias: Any  # float32 (types,)
+    source: str = ""
+    sha256: str = ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Workers read the file again (once per process) instead of unpickling its arrays."""
+        return (load_network, (Path(self.source), self.sha256, self.types))
 
     @property
     def dims(self) -> int:
@@ -111,7 +118,18 @@ class Network:
 
 def load_network(path: Path, sha256: str, types: int) -> Network:
     """Read a network file (see the module doc) whose SHA-256 must be ``sha256`` and whose
-    outputs must be ``types``; :class:`NetworkError` if it is not one."""
+    outputs must be ``types``; :class:`NetworkError` if it is not one. A file is read once
+    per process (per path, SHA-256 and size)."""
+    try:
+        stat = path.stat()
+    except OSError as e:
+        raise NetworkError(f"network file {path}: {e.strerror or 'cannot be read'}") from e
+    return _load(str(path), sha256, types, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _load(source: str, sha256: str, types: int, mtime_ns: int, size: int) -> Network:
+    path = Path(source)
     try:
         found = file_sha256(path)
     except OSError as e:
@@ -142,6 +160,8 @@ def load_network(path: Path, sha256: str, types: int) -> Network:
         convs=convs,
         out_weight=np.ascontiguousarray(arrays["out_weight"].astype(np.float32).T),
         out_bias=arrays["out_bias"].astype(np.float32),
+        source=source,
+        sha256=sha256,
     )
 
 
