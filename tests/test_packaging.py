@@ -100,7 +100,10 @@ def test_the_installed_package_finds_its_own_schemas(wheel: Path, tmp_path: Path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["rules/core.yaml", "data/actors.json", "data/core-text.parquet"])
+@pytest.mark.parametrize(
+    "name",
+    ["rules/core.yaml", "data/actors.json", "data/core-text.parquet", "data/core-text.network.npz"],
+)
 def test_bundled_data_ships_in_the_wheel(wheel: Path, name: str) -> None:
     with zipfile.ZipFile(wheel) as zf:
         packaged = zf.read(f"claimtag/{name}")
