@@ -733,3 +733,18 @@ def test_cli_model_shows_vetoes(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["model", str(path)]) == 0
     out = capsys.readouterr().out
     assert "below threat 0.05, alliance 0.10, economic_leverage 0.00" in out
+
+
+def test_prefect_dumps_a_run_context_without_copying_the_model() -> None:
+    """Prefect serialises a flow's parameters with pydantic, which copies a dataclass field
+    by field: the model must stay one object (pickled as a reference to its file), or every
+    Dask task would carry all its arrays (24 MiB with the network)."""
+    pydantic = pytest.importorskip("pydantic")
+    from claimtag.pipeline import RunContext
+    from claimtag.rules import default_rules
+
+    ctx = RunContext(run_id="x", rules=default_rules(), model=bundled_model())
+    dumped = pydantic.TypeAdapter(Any).dump_python({"ctx": ctx})
+    assert dumped["ctx"]["model"] is ctx.model
+    assert dumped["ctx"]["model"].network is ctx.model.network
+    assert len(pickle.dumps(dumped)) < 2 * len(pickle.dumps(ctx))

@@ -282,27 +282,72 @@ class WordMeans:
         return out
 
 
-@dataclass(frozen=True, eq=False, slots=True)
 class TextModel:
-    """A loaded model: feature index, idf and weights as numpy arrays."""
+    """A loaded model: feature index, idf and weights as numpy arrays.
 
-    name: str
-    version: str
-    types: tuple[str, ...]
-    intercepts: Any  # float64 (types,)
-    thresholds: Any  # float64 (types,)
-    vetoes: Any  # float64 (types,): a rule claim below its type's level is dropped (0: never)
-    word_index: dict[str, int]
-    char_index: dict[str, int]
-    idf: Any  # float64 (features,): word features first, then character features
-    weights: Any  # float64 (features, types)
-    source: str
-    lineage: dict[str, Any]
-    words: WordGrams
-    chars: CharGrams
-    vectors: WordMeans
-    network: Network | None = None
-    shares: Any = None  # float64 (types,): the n-gram part's share of each type's probability
+    A plain class, not a dataclass: Prefect dumps a flow's parameters with pydantic, which
+    copies a dataclass's fields (here, every array) instead of pickling the object, whose
+    :meth:`__reduce__` names its file.
+    """
+
+    __slots__ = (
+        "char_index",
+        "chars",
+        "idf",
+        "intercepts",
+        "lineage",
+        "name",
+        "network",
+        "shares",
+        "source",
+        "thresholds",
+        "types",
+        "vectors",
+        "version",
+        "vetoes",
+        "weights",
+        "word_index",
+        "words",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        types: tuple[str, ...],
+        intercepts: Any,  # float64 (types,)
+        thresholds: Any,  # float64 (types,)
+        vetoes: Any,  # float64 (types,): a rule claim below its type's level is dropped
+        word_index: dict[str, int],
+        char_index: dict[str, int],
+        idf: Any,  # float64 (features,): word features first, then character features
+        weights: Any,  # float64 (features, types)
+        source: str,
+        lineage: dict[str, Any],
+        words: WordGrams,
+        chars: CharGrams,
+        vectors: WordMeans,
+        network: Network | None = None,
+        shares: Any = None,  # float64 (types,): the n-gram part's share of each type
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.types = types
+        self.intercepts = intercepts
+        self.thresholds = thresholds
+        self.vetoes = vetoes
+        self.word_index = word_index
+        self.char_index = char_index
+        self.idf = idf
+        self.weights = weights
+        self.source = source
+        self.lineage = lineage
+        self.words = words
+        self.chars = chars
+        self.vectors = vectors
+        self.network = network
+        self.shares = shares
 
     @property
     def label(self) -> str:

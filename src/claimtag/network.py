@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,21 +57,30 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True, eq=False, slots=True)
 class Network:
-    """A loaded network: vocabulary index and weights as numpy arrays."""
+    """A loaded network: vocabulary index and weights as numpy arrays (a plain class, not a
+    dataclass, for the reason :class:`claimtag.learned.TextModel` gives)."""
 
-    index: dict[str, int]
-    embedding: Any  # float32 (vocabulary + 2, dims)
-    convs: tuple[tuple[int, Any, Any], ...]  # (width, weight (width, dims, filters), bias)
-    out_weight: Any  # float32 (filters x widths, types)
-    out_bias: Any  # float32 (types,)
-    source: str = ""
-    sha256: str = ""
+    __slots__ = ("convs", "embedding", "index", "out_bias", "out_weight", "sha256", "source")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Workers read the file again (once per process) instead of unpickling its arrays."""
-        return (load_network, (Path(self.source), self.sha256, self.types))
+    def __init__(
+        self,
+        *,
+        index: dict[str, int],
+        embedding: Any,  # float32 (vocabulary + 2, dims)
+        convs: tuple[tuple[int, Any, Any], ...],  # (width, weight (width, dims, filters), bias)
+        out_weight: Any,  # float32 (filters x widths, types)
+        out_bias: Any,  # float32 (types,)
+        source: str = "",
+        sha256: str = "",
+    ) -> None:
+        self.index = index
+        self.embedding = embedding
+        self.convs = convs
+        self.out_weight = out_weight
+        self.out_bias = out_bias
+        self.source = source
+        self.sha256 = sha256
 
     @property
     def dims(self) -> int:
@@ -81,6 +89,10 @@ class Network:
     @property
     def types(self) -> int:
         return int(self.out_bias.shape[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Workers read the file again (once per process) instead of unpickling its arrays."""
+        return (load_network, (Path(self.source), self.sha256, self.types))
 
     def probabilities(self, texts: Sequence[str]) -> Any:
         """P(type | sentence) for each text: a float64 array (len(texts), types)."""
