@@ -58,8 +58,7 @@ VALIDATION_CORPUS = ("validation17", "validation21", "validation35")
 VALIDATION_WRITTEN = ("events23_validation", "events25_validation", "events33_validation")
 
 
-def words(text: str) -> list[str]:
-    return network_words(text)
+words = network_words
 
 
 class Network:
@@ -167,14 +166,18 @@ def _module(torch: Any, init: Any, filters: int) -> Any:
 
 class _Mixed:
     """The bundled model's probability of one type times ``weight`` plus the network's times
-    the rest, shaped as scikit-learn's ``predict_proba`` (for ``train_model.load_validation``).
+    the rest, shaped as scikit-learn's ``predict_proba`` (for ``train_model.load_validation``,
+    which asks for each type in turn: the texts it asked for last are scored once).
     """
 
-    def __init__(self, network: Network, weight: Any, t: int) -> None:
-        self.network, self.weight, self.t = network, weight, t
+    def __init__(self, network: Network, weight: Any, t: int, last: list[Any]) -> None:
+        """``last``: [texts, their mixed probabilities], shared by the types' instances."""
+        self.network, self.weight, self.t, self.last = network, weight, t, last
 
     def predict_proba(self, texts: Sequence[str]) -> Any:
-        p = mixed(self.network, self.weight, texts)[:, self.t]
+        if not self.last or self.last[0] is not texts:
+            self.last[:] = [texts, mixed(self.network, self.weight, texts)]
+        p = self.last[1][:, self.t]
         return np.column_stack([1 - p, p])
 
 
@@ -245,6 +248,7 @@ def write(
 
     import pyarrow.parquet as pq
 
+    from claimtag.export import sha256_file
     from claimtag.learned import METADATA_KEY, bundled_model_path
 
     model = network.models[0]
@@ -263,7 +267,7 @@ def write(
     args.out_dir.mkdir(parents=True, exist_ok=True)
     net_path = args.out_dir / "core-text.network.npz"
     np.savez_compressed(net_path, **arrays)
-    sha256 = hashlib.sha256(net_path.read_bytes()).hexdigest()
+    sha256 = sha256_file(net_path)
 
     table = pq.read_table(bundled_model_path())
     meta = json.loads(table.schema.metadata[METADATA_KEY])
@@ -358,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = [r["text"] for r in rows]
     gold = {t: np.array([t in r["gold"] for r in rows], dtype=int) for t in CLAIM_TYPES}
     network = Network(texts, gold, args.vectors, args.dims, args.seeds, args.epochs, args.filters)
-    models = {t: _Mixed(network, weight, i) for i, t in enumerate(CLAIM_TYPES)}
+    last: list[Any] = []
+    models = {t: _Mixed(network, weight, i, last) for i, t in enumerate(CLAIM_TYPES)}
     loaded = tm.load_validation(
         _Texts(),
         models,

@@ -575,15 +575,7 @@ def _check_meta(meta: Any) -> str | None:
             or not re.fullmatch(r"[0-9a-f]{64}", network["sha256"])
         ):
             return "network must name a .npz file beside the model and its SHA-256"
-        shares = network.get("shares")
-        if (
-            not isinstance(shares, list)
-            or len(shares) != len(types)
-            or any(
-                not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 1
-                for v in shares
-            )
-        ):
+        if not _numbers(network.get("shares"), len(types), 0.0, 1.0):
             return f"network shares must be {len(types)} number(s) in [0, 1]"
     min_words = meta.get("word_vector_min_words", 1)
     if not isinstance(min_words, int) or isinstance(min_words, bool) or not 1 <= min_words <= 1000:
@@ -595,17 +587,21 @@ def _check_meta(meta: Any) -> str | None:
     ):
         if key == "vetoes" and key not in meta:  # optional: models before 1.6.0 veto nothing
             continue
-        values = meta.get(key)
-        if (
-            not isinstance(values, list)
-            or len(values) != len(types)
-            or any(
-                not isinstance(v, int | float) or isinstance(v, bool) or not low <= v <= high
-                for v in values
-            )
-        ):
+        if not _numbers(meta.get(key), len(types), low, high):
             return f"{key} must be {len(types)} number(s) in [{low}, {high}]"
     return None
+
+
+def _numbers(values: Any, n: int, low: float, high: float) -> bool:
+    """Whether ``values`` is a list of ``n`` numbers (not booleans) from ``low`` to ``high``."""
+    return (
+        isinstance(values, list)
+        and len(values) == n
+        and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and low <= v <= high
+            for v in values
+        )
+    )
 
 
 def bundled_model_path() -> Path:

@@ -22,7 +22,6 @@ alone. The file is a NumPy ``.npz`` archive, read without pickles:
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -47,14 +46,6 @@ class NetworkError(ClaimtagError):
 def network_words(text: str) -> list[str]:
     """The words the network reads in ``text``."""
     return _TOKEN.findall(text.lower())[:MAX_TOKENS]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Network:
@@ -141,9 +132,11 @@ def load_network(path: Path, sha256: str, types: int) -> Network:
 
 @cache
 def _load(source: str, sha256: str, types: int, mtime_ns: int, size: int) -> Network:
+    from claimtag.export import sha256_file
+
     path = Path(source)
     try:
-        found = file_sha256(path)
+        found = sha256_file(path)
     except OSError as e:
         raise NetworkError(f"network file {path}: {e.strerror or 'cannot be read'}") from e
     if found != sha256:
