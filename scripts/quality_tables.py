@@ -37,7 +37,7 @@ HELD = split_files(ROOT / "gold", "heldout")
 #: ``validation_model``, the corpus sample drawn where the model would add claims, is
 #: reported by scripts/train_model.py instead: its sentences are not a random sample)
 VAL = [n for n in split_files(ROOT / "gold", "validation") if n != "validation_model"]
-#: the held-out files of rounds 17 to 41, which retell (almost) no event of an earlier gold file
+#: the held-out files of rounds 17 to 42, which retell (almost) no event of an earlier gold file
 FRESH = {
     17: ["heldout16", "events24_heldout"],
     18: ["heldout18", "events28_heldout"],
@@ -61,6 +61,7 @@ FRESH = {
     39: ["heldout39", "events49_heldout"],
     40: ["heldout40", "events50_heldout"],
     41: ["heldout41", "events51_heldout"],
+    42: ["heldout42", "events52_heldout"],
 }
 GENRES = {
     "un_general_debates": "UN General Debates",
@@ -227,6 +228,12 @@ INTERLEAVED = {
         "PUPPNPSUPNHNNHNNNNPWWNHHNNHNNSWNNNUHUNUSHUNPNSHUNHNUUNPWHSHNUWPSSHNWPWSWUH"
         "WPNUHNNNSHNNNSSNWUSNUUWHNSSUSHNUNNWNWUHNSPSNHSUWNHUPNWNNHNNPNHHHSHSSPWPHNP"
         "HSNNUPSHHUNPHUPSHWNNWNPWHHSPUHHNPNNUSSPSUPUHSNNSNNNHNPNNSNP"
+    ),
+    "events52": (
+        "NHHWUSNUNSHHPNNNHPNSHNWNWUSPWPNHUNHWWHNUWNSNHNUSHPUHHNSNNNUPPSSNNNUSHSWHWW"
+        "PNPUNNUHUSSNNNHWNNHPPNHNHPHSNPWHHSUNSNWNSUWNUPNNHHHHNNNNNPNPUNNHSPNPNWSPNH"
+        "NHHPHSPNNSPUHSNSNPHNHNNHUSWUHSPPNNWUPUSNWSNPHWNUPNWUUPUNSSHPUPUPUHNNPNHNNH"
+        "USPWWUHPNUHHUNSSNWUNSSWHNSNPHNHUNPPSNHNWNHUNHHHUHUNHSUNSHNHPSSPUU"
     ),
 }
 INTERLEAVED_GENRES = {
