@@ -13,7 +13,10 @@ counts smoothed by the power 0.75, nearer words counting more), reduced by a tru
 from word embeddings"); each row is scaled to unit length.
 
 Every sentence of every gold file (development, validation and held-out) is blanked out of
-the text first, so no sentence that is scored ever shaped the vectors. Words are
+the text first, so no sentence that is scored ever shaped the vectors. ``--leave-in NAME``
+leaves the sentences of gold files made after a model's vectors were learned in the text, to
+make those vectors again: the bundled ``core-text@1.13.0``'s were learned before round 42
+existed (``--leave-in heldout42 agreement_heldout42``). Words are
 :data:`claimtag.learned`'s tokens (runs of two or more word characters of the lower-cased
 text); the vocabulary is the most frequent words seen at least :data:`MIN_COUNT` times.
 """
@@ -74,10 +77,18 @@ class WordVectors:
         return out
 
 
-def gold_spans(gold_dir: Path) -> dict[tuple[str, str], list[tuple[int, int]]]:
-    """The character spans of every gold corpus sentence, by (corpus, doc_id)."""
+def gold_spans(
+    gold_dir: Path, leave_in: frozenset[str] = frozenset()
+) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """The character spans of every gold corpus sentence, by (corpus, doc_id), but for the
+    files named (without ``.jsonl``) in ``leave_in``."""
+    unknown = sorted(n for n in leave_in if not (gold_dir / f"{n}.jsonl").is_file())
+    if unknown:
+        raise ValueError(f"no gold file {', '.join(unknown)} in {gold_dir}")
     spans: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     for path in sorted(gold_dir.glob("*.jsonl")):
+        if path.stem in leave_in:
+            continue
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 if not line.strip():
@@ -88,14 +99,20 @@ def gold_spans(gold_dir: Path) -> dict[tuple[str, str], list[tuple[int, int]]]:
     return spans
 
 
-def build(corpus_dir: Path, gold_dir: Path = ROOT / "gold", dims: int = DIMS) -> WordVectors:
-    """Word vectors from every document of :data:`CORPORA`, gold sentences blanked out."""
+def build(
+    corpus_dir: Path,
+    gold_dir: Path = ROOT / "gold",
+    dims: int = DIMS,
+    leave_in: frozenset[str] = frozenset(),
+) -> WordVectors:
+    """Word vectors from every document of :data:`CORPORA`, gold sentences blanked out (but
+    for those of the gold files named in ``leave_in``)."""
     import pyarrow.parquet as pq
     import scipy.sparse as sp
     from sklearn.utils.extmath import randomized_svd
 
     started = time.time()
-    spans = gold_spans(gold_dir)
+    spans = gold_spans(gold_dir, leave_in)
     docs: list[list[str]] = []
     blanked = 0
     for name in CORPORA:
@@ -161,8 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dims", type=int, default=DIMS)
     ap.add_argument("--out", type=Path, required=True, help="an .npz file: words, vectors")
     ap.add_argument("--near", nargs="*", default=[], help="print each word's nearest words")
+    ap.add_argument(
+        "--leave-in",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="gold files (without .jsonl) whose sentences are not blanked: those made after the "
+        "vectors to be made again were learned",
+    )
     args = ap.parse_args(argv)
-    wv = build(args.corpus, dims=args.dims)
+    try:
+        wv = build(args.corpus, dims=args.dims, leave_in=frozenset(args.leave_in))
+    except ValueError as e:
+        ap.error(str(e))
     np.savez(args.out, words=np.array(wv.words), vectors=wv.vectors.astype(np.float32))
     index = wv.index
     for word in args.near:

@@ -348,6 +348,28 @@ def test_word_vectors_blank_out_every_gold_corpus_sentence() -> None:
     assert refs > 15_000
 
 
+def test_word_vectors_leave_in_keeps_only_the_named_gold_files(tmp_path: Path) -> None:
+    """``--leave-in`` (to make a bundled model's vectors again) leaves exactly the named gold
+    files' sentences in the text; a name with no gold file is refused."""
+    _train_module()
+    from word_vectors import gold_spans
+
+    def ref(doc: str, start: int) -> str:
+        return json.dumps({"corpus": "c", "doc_id": doc, "start": start, "end": start + 5})
+
+    (tmp_path / "old.jsonl").write_text(ref("d1", 0) + "\n" + ref("d2", 7) + "\n")
+    (tmp_path / "new.jsonl").write_text(ref("d1", 20) + "\n")
+    (tmp_path / "written.jsonl").write_text(json.dumps({"id": "w", "text": "x"}) + "\n")
+    every = gold_spans(tmp_path)
+    assert every == {("c", "d1"): [(20, 25), (0, 5)], ("c", "d2"): [(7, 12)]}
+    assert gold_spans(tmp_path, frozenset({"new"})) == {
+        ("c", "d1"): [(0, 5)],
+        ("c", "d2"): [(7, 12)],
+    }
+    with pytest.raises(ValueError, match="no gold file newer"):
+        gold_spans(tmp_path, frozenset({"newer"}))
+
+
 def _vectors(train: Any, texts: list[str]) -> Any:
     """Random unit word vectors for some of the words of ``texts`` (4 dimensions)."""
     from word_vectors import WordVectors
