@@ -101,6 +101,55 @@ def test_network_batches_equal_one_by_one(tmp_path: Path) -> None:
     assert np.allclose(together, alone, atol=1e-7)
 
 
+def _reference(arrays: dict[str, Any], text: str) -> np.ndarray:
+    """The network's probabilities for one text, computed the plain way: Conv1d with padding
+    width - 1 on each side, ReLU, max over positions, linear layer, sigmoid."""
+    index = {str(w): i + 2 for i, w in enumerate(arrays["words"])}
+    x = arrays["embedding"].astype(np.float64)[
+        [index.get(w, 1) for w in network_words(text)] or [1]
+    ]
+    pooled = []
+    for w in arrays["widths"]:
+        weight = arrays[f"conv{w}_weight"].astype(np.float64)  # (filters, dims, width)
+        padded = np.vstack([np.zeros((w - 1, x.shape[1])), x, np.zeros((w - 1, x.shape[1]))])
+        h = np.array(
+            [
+                np.einsum("fdw,wd->f", weight, padded[p : p + w]) + arrays[f"conv{w}_bias"]
+                for p in range(len(x) + w - 1)
+            ]
+        )
+        pooled.append(np.maximum(h, 0).max(axis=0))
+    z = arrays["out_weight"].astype(np.float64) @ np.concatenate(pooled) + arrays["out_bias"]
+    return np.asarray(1 / (1 + np.exp(-z)))
+
+
+def test_network_scores_as_a_plain_convolution(tmp_path: Path) -> None:
+    """Random weights, widths 1, 2 and 3: the scorer (which multiplies each vocabulary word
+    by the convolutions once and gathers the products) gives what a plain convolution gives,
+    on sentences of many lengths scored in one batch."""
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(30)]
+    filters = {1: 4, 2: 4, 3: 4}
+    arrays: dict[str, Any] = {
+        "words": np.array(words),
+        "embedding": rng.normal(size=(len(words) + 2, 6)).astype(np.float16),
+        "widths": np.array(list(filters)),
+        "out_weight": rng.normal(size=(len(CLAIM_TYPES), sum(filters.values()))).astype(np.float32),
+        "out_bias": rng.normal(size=len(CLAIM_TYPES)).astype(np.float32),
+    }
+    arrays["embedding"][0] = 0
+    for w, f in filters.items():
+        arrays[f"conv{w}_weight"] = rng.normal(size=(f, 6, w)).astype(np.float32)
+        arrays[f"conv{w}_bias"] = rng.normal(size=f).astype(np.float32)
+    np.savez(tmp_path / "net.npz", **arrays)
+    sha = hashlib.sha256((tmp_path / "net.npz").read_bytes()).hexdigest()
+    net = load_network(tmp_path / "net.npz", sha, len(CLAIM_TYPES))
+    texts = [" ".join(rng.choice([*words, "unknown"], size=n)) for n in (1, 2, 3, 7, 40)] + [""]
+    got = net.probabilities(texts)
+    want = np.vstack([_reference(arrays, t) for t in texts])
+    assert np.abs(got - want).max() < 1e-5
+
+
 def test_network_words() -> None:
     assert network_words("U.S.-Japan pact") == ["u", ".", "s", ".", "-", "japan", "pact"]
     assert len(network_words("a " * 1000)) == MAX_TOKENS

@@ -52,13 +52,22 @@ class Network:
     """A loaded network: vocabulary index and weights as numpy arrays (a plain class, not a
     dataclass, for the reason :class:`claimtag.learned.TextModel` gives)."""
 
-    __slots__ = ("convs", "embedding", "index", "out_bias", "out_weight", "sha256", "source")
+    __slots__ = (
+        "_taps",
+        "convs",
+        "embedding",
+        "index",
+        "out_bias",
+        "out_weight",
+        "sha256",
+        "source",
+    )
 
     def __init__(
         self,
         *,
         index: dict[str, int],
-        embedding: Any,  # float32 (vocabulary + 2, dims)
+        embedding: Any,  # float16 or float32 (vocabulary + 2, dims)
         convs: tuple[tuple[int, Any, Any], ...],  # (width, weight (width, dims, filters), bias)
         out_weight: Any,  # float32 (filters x widths, types)
         out_bias: Any,  # float32 (types,)
@@ -72,6 +81,7 @@ class Network:
         self.out_bias = out_bias
         self.source = source
         self.sha256 = sha256
+        self._taps: Any = None
 
     @property
     def dims(self) -> int:
@@ -95,21 +105,38 @@ class Network:
             out[batch] = self._score([ids[i] for i in batch])
         return out
 
+    def _tap_table(self) -> Any:
+        """Every word's product with every convolution offset's matrix, computed once:
+        float32 (vocabulary + 2, sum over widths of width x filters). Row 0 (padding) is 0.
+        Scoring then gathers rows instead of multiplying each word's vector again."""
+        if self._taps is None:
+            vectors = self.embedding.astype(np.float32)
+            self._taps = np.concatenate(
+                [vectors @ weight[j] for width, weight, _ in self.convs for j in range(width)],
+                axis=1,
+            )
+        return self._taps
+
     def _score(self, ids: list[list[int]]) -> Any:
         lengths = np.array([len(s) for s in ids])
         longest = int(lengths.max())
         x = np.zeros((len(ids), longest), dtype=np.int64)
         for i, s in enumerate(ids):
             x[i, : len(s)] = s
-        vectors = self.embedding[x]  # (batch, longest, dims); padding rows are 0
+        products = self._tap_table()[x]  # (batch, longest, taps); padding rows are 0
         pooled = []
-        for width, weight, bias in self.convs:
-            pad = np.zeros((len(ids), width - 1, self.dims), dtype=np.float32)
-            padded = np.concatenate([pad, vectors, pad], axis=1)
+        column = 0
+        for width, _, bias in self.convs:
+            filters = len(bias)
             positions = longest + width - 1
-            h = np.broadcast_to(bias, (len(ids), positions, len(bias))).copy()
+            h = np.broadcast_to(bias, (len(ids), positions, filters)).copy()
+            # output position p sees word p - (width - 1) + j through offset j (Conv1d with
+            # padding width - 1 on each side)
             for j in range(width):
-                h += padded[:, j : j + positions, :] @ weight[j]
+                h[:, width - 1 - j : width - 1 - j + longest] += products[
+                    :, :, column : column + filters
+                ]
+                column += filters
             np.maximum(h, 0.0, out=h)
             # positions past a sentence's own end + width - 1 saw only padding of the batch
             h[np.arange(positions)[None, :] >= (lengths + width - 1)[:, None]] = 0.0
@@ -161,7 +188,7 @@ def _load(source: str, sha256: str, types: int, mtime_ns: int, size: int) -> Net
     )
     return Network(
         index={w: i + 2 for i, w in enumerate(words)},
-        embedding=arrays["embedding"].astype(np.float32),
+        embedding=arrays["embedding"],  # float16 as stored: scoring uses the products
         convs=convs,
         out_weight=np.ascontiguousarray(arrays["out_weight"].astype(np.float32).T),
         out_bias=arrays["out_bias"].astype(np.float32),
