@@ -26,7 +26,9 @@ type left to the n-grams (weight 1) keeps the n-gram model's own levels. ``--rea
 gold files, beside the bundled tagger; ``--write`` writes the bundled model again (format 3,
 the n-gram part unchanged) with the network in ``core-text.network.npz`` beside it, and the
 probabilities PyTorch gives for the pack's example sentences, which tests/test_learned.py
-checks the numpy scorer reproduces.
+checks the numpy scorer reproduces. ``--leave-out``, ``--fraction`` and ``--by-kind`` are for
+exploring (the variants of docs/QUALITY.md, round 42); ``--write`` takes neither of the first
+two.
 """
 
 from __future__ import annotations
@@ -234,6 +236,21 @@ def read(
         )
 
 
+def by_kind(scored: dict[str, Any], veto: Sequence[float]) -> None:
+    """Each type's precision / recall / F1 in each kind of validation text (corpus, written)
+    at thresholds 0.3 to 0.9, at the type's chosen veto level."""
+    for kind in ("corpus", "written"):
+        for i, t in enumerate(CLAIM_TYPES):
+            cells = []
+            for k in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+                tp, fp, fn = tm._type_scores(scored[kind], t, k, float(veto[i]))
+                p = tp / (tp + fp) if tp + fp else 0.0
+                r = tp / (tp + fn) if tp + fn else 0.0
+                f = 2 * p * r / (p + r) if p + r else 0.0
+                cells.append(f"{k}: {p:.2f}/{r:.2f}/{f:.3f}")
+            print(f"{kind} {t}: " + "  ".join(cells))
+
+
 def write(
     args: argparse.Namespace,
     network: Network,
@@ -353,13 +370,42 @@ def main(argv: list[str] | None = None) -> int:
         "alliance, economic leverage)",
     )
     ap.add_argument("--read", type=Path, nargs="*", default=[], help="gold files to score")
+    ap.add_argument(
+        "--leave-out",
+        nargs="*",
+        default=["active31"],
+        metavar="NAME",
+        help="development files the network does not train on (default: active31; none "
+        "given: it trains on all)",
+    )
+    ap.add_argument(
+        "--fraction",
+        type=float,
+        default=1.0,
+        help="train on this share of the development sentences (a fixed random draw), for a "
+        "learning curve",
+    )
+    ap.add_argument(
+        "--by-kind",
+        action="store_true",
+        help="also print each type's precision, recall and F1 on the corpus and the written "
+        "validation sentences at thresholds 0.3 to 0.9",
+    )
     args = ap.parse_args(argv)
     if len(args.weight) not in (1, len(CLAIM_TYPES)) or not all(0 <= w <= 1 for w in args.weight):
         ap.error(f"--weight takes 1 or {len(CLAIM_TYPES)} shares from 0 to 1")
     weight = np.array(args.weight * (len(CLAIM_TYPES) // len(args.weight)))
     if args.write and args.seeds != 1:
         ap.error("--write stores one network: use --seeds 1")
-    rows = tm._load("development", ["active31"])
+    if not 0 < args.fraction <= 1:
+        ap.error("--fraction takes a share above 0 and at most 1")
+    if args.write and (args.leave_out != ["active31"] or args.fraction != 1):
+        ap.error("--write makes the bundled model: it takes neither --leave-out nor --fraction")
+    rows = tm._load("development", args.leave_out)
+    if args.fraction < 1:
+        keep = np.random.RandomState(7).permutation(len(rows))[: int(len(rows) * args.fraction)]
+        rows = [rows[i] for i in sorted(keep)]
+        print(f"training on {len(rows)} development sentences ({args.fraction:g})")
     texts = [r["text"] for r in rows]
     gold = {t: np.array([t in r["gold"] for r in rows], dtype=int) for t in CLAIM_TYPES}
     network = Network(texts, gold, args.vectors, args.dims, args.seeds, args.epochs, args.filters)
@@ -387,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen["macro_f1"] = round(sum(f for _, _, f in kept) / len(kept), 4)
     chosen["levels_of_types_left_to_the_n_grams"] = "the n-gram model's own"
     print(f"validation mix: macro F1 {chosen['macro_f1']:.4f}, thresholds {th}, vetoes {veto}")
+    if args.by_kind:
+        by_kind(scored, veto)
     if args.read:
         read(args.read, network, weight, th, veto)
     if args.write:

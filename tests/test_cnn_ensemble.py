@@ -50,3 +50,28 @@ def test_write_needs_one_seed(script: ModuleType, capsys: pytest.CaptureFixture[
         script.main(["--vectors", "/nonexistent.npz", "--seeds", "3", "--write", "9.9.9"])
     assert exit_info.value.code == 2
     assert "--write stores one network: use --seeds 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fraction", "0"], "--fraction takes a share above 0 and at most 1"),
+        (["--fraction", "1.5"], "--fraction takes a share above 0 and at most 1"),
+        (
+            ["--write", "9.9.9", "--seeds", "1", "--fraction", "0.5"],
+            "--write makes the bundled model: it takes neither --leave-out nor --fraction",
+        ),
+        (
+            ["--write", "9.9.9", "--seeds", "1", "--leave-out"],
+            "--write makes the bundled model: it takes neither --leave-out nor --fraction",
+        ),
+    ],
+)
+def test_exploration_options_are_checked_before_anything_runs(
+    script: ModuleType, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--fraction and --leave-out are for exploring; the bundled model is made without them."""
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(["--vectors", "/nonexistent.npz", *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
