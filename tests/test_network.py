@@ -171,6 +171,9 @@ def test_a_model_mixes_its_network_per_type(tmp_path: Path) -> None:
     ("change", "message"),
     [
         ({"embedding": np.zeros((3, 2), dtype=np.float16)}, "one row per word, plus two"),
+        ({"embedding": np.ones((4, 2), dtype=np.float16)}, "row 0 (padding) must be 0"),
+        ({"embedding": np.full((4, 2), "x")}, "embedding must be numbers"),
+        ({"conv1_weight": np.full((1, 2, 1), "x")}, "conv1_weight must be numbers"),
         ({"conv2_bias": None}, "missing conv2_weight or conv2_bias"),
         ({"conv2_weight": np.zeros((1, 3, 2), dtype=np.float32)}, "(filters, dims, 2)"),
         ({"out_weight": np.zeros((3, 3), dtype=np.float32)}, "out_weight must be (3, 2)"),

@@ -208,6 +208,13 @@ def _check(arrays: dict[str, Any], types: int) -> str | None:
         return "words must be distinct strings"
     if embedding.ndim != 2 or embedding.shape[0] != len(words) + 2 or embedding.shape[1] < 1:
         return "embedding must have one row per word, plus two"
+    for name, value in arrays.items():
+        if name not in ("words", "widths") and value.dtype.kind not in "fiu":
+            return f"{name} must be numbers"
+    if np.any(embedding[0] != 0):
+        # batches are padded with row 0: any other value would make a sentence's score
+        # depend on the sentences it is scored with
+        return "embedding row 0 (padding) must be 0"
     if widths.ndim != 1 or not len(widths) or widths.dtype.kind not in "iu" or widths.min() < 1:
         return "widths must be positive whole numbers"
     filters = None
