@@ -95,17 +95,32 @@ def _sample_docs(corpus: Path, n: int) -> list[str]:
     return docs
 
 
-def test_same_claims_with_and_without_hyperscan(corpus: Path) -> None:
+@pytest.mark.parametrize("with_model", [False, True])
+def test_same_claims_with_and_without_hyperscan(corpus: Path, with_model: bool) -> None:
+    """With the model too: its claims' hedging and negation cues are searched only where the
+    Hyperscan sentence scan says they may be (the regex prefilter searches everywhere)."""
+    from claimtag.learned import bundled_model
+
     pack = default_rules()
     fast = prefilter_for(pack)
     slow = RegexPrefilter(pack)
+    model = bundled_model() if with_model else None
     docs = _sample_docs(corpus, 12)
     docs.append("Caf\u00e9\u00a0nuclear\u00a0weapons and \u2014 sanctions\u2026 \u201cwar\u201d.")
+    learned: list[bool] = []  # hedged or not, per learned claim
     for text in docs:
         sentences = split_sentences(text)
-        got_fast = classify_document(pack, text, sentences, fast)
-        got_slow = classify_document(pack, text, sentences, slow)
+        got_fast = classify_document(pack, text, sentences, fast, model)
+        got_slow = classify_document(pack, text, sentences, slow, model)
         assert got_fast == got_slow
+        learned += [
+            c.hedged
+            for cs in got_fast.values()
+            for c in cs
+            if c.matches[0].rule_id.startswith("learned.")
+        ]
+    # with the model, learned claims with and without a hedging cue were both compared
+    assert ({True, False} <= set(learned)) == with_model
 
 
 def test_non_ascii_offsets_map_to_the_right_sentence() -> None:

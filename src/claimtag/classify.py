@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -298,6 +298,7 @@ def classify_document(
             [out.get(i, []) for i in assertive],
             probabilities,
             vetoed,
+            scan.sentence_cues,
         )
         for i, claims in zip(assertive, added, strict=True):
             if claims:
@@ -321,6 +322,7 @@ def add_learned_claims(
     claims: Sequence[list[Claim]],
     probabilities: Any = None,
     vetoed: list[Claim] | None = None,
+    cues_of: Callable[[str], Cues] | None = None,
 ) -> list[list[Claim]]:
     """The rules' ``claims`` of each sentence, less those the model vetoes, plus the model's.
 
@@ -333,7 +335,9 @@ def add_learned_claims(
     probability. Its negation cue is searched around its strongest evidence as for a rule
     match, its hedging cue in the whole sentence. ``probabilities``: the model's scores of
     ``sentences``, when they were scored already; ``vetoed``: a list that receives the rule
-    claims the model dropped.
+    claims the model dropped; ``cues_of``: the prefilter's scan of one sentence
+    (:meth:`Prefilter.sentence_cues`), which says where the cues may be, so that a sentence
+    with none is not searched (default: search every sentence that gets a learned claim).
     """
     from claimtag.learned import learned_rule_id
 
@@ -357,11 +361,14 @@ def add_learned_claims(
         made = {c.claim_type for c in found}
         new: list[Claim] = []
         hedge: str | None = None
+        cues = UNKNOWN_CUES
         for t, claim_type in enumerate(model.types):
             p = float(probs[k, t])
             if claim_type in made or model.thresholds[t] >= 1.0 or p < model.thresholds[t]:
                 continue
             rule_id = learned_rule_id(claim_type)
+            if not new and cues_of is not None:  # scanned once, for the sentence's first
+                cues = cues_of(sentence)
             spans = model.evidence(sentence, claim_type)
             matches = tuple(
                 Match(rule_id, claim_type, offset + e.start, offset + e.end, e.text, p)
@@ -369,9 +376,9 @@ def add_learned_claims(
             ) or (Match(rule_id, claim_type, offset, offset + len(sentence), sentence, p),)
             strongest = max(spans, key=lambda e: e.weight) if spans else None
             start, end = (strongest.start, strongest.end) if strongest else (0, len(sentence))
-            neg = negation_cue(pack, sentence, start, end)
-            if not new:  # the sentence's hedging cue, searched once for its learned claims
-                hedge = hedge_cue(pack, sentence)
+            neg = negation_cue(pack, sentence, start, end, cues)
+            if not new and cues.hedging is not None:  # searched once, for its learned claims
+                hedge = hedge_cue(pack, sentence, cues.hedging)
             new.append(
                 Claim(
                     claim_type=claim_type,
