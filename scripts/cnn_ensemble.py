@@ -224,9 +224,8 @@ def read(
         )
         f1 = []
         for t, k, v in zip(CLAIM_TYPES, th, veto, strict=True):
-            tp, fp, fn = tm._type_scores(scored, t, k, v)
-            p, r = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-            f1.append(2 * p * r / (p + r) if p + r else 0.0)
+            p, r, f = _prf(*tm._type_scores(scored, t, k, v))
+            f1.append(f)
             print(f"  {name} mix   {t:18} P {p:.3f} R {r:.3f} F1 {f1[-1]:.3f}")
         bundled = evaluate(pack, items, model=bundled_model())["rules"]
         precision = " / ".join(f"{v['precision']:.3f}" for v in bundled["per_type"].values())
@@ -236,6 +235,13 @@ def read(
         )
 
 
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 from counts (0 where undefined)."""
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
 def by_kind(scored: dict[str, Any], veto: Sequence[float]) -> None:
     """Each type's precision / recall / F1 in each kind of validation text (corpus, written)
     at thresholds 0.3 to 0.9, at the type's chosen veto level."""
@@ -243,10 +249,7 @@ def by_kind(scored: dict[str, Any], veto: Sequence[float]) -> None:
         for i, t in enumerate(CLAIM_TYPES):
             cells = []
             for k in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-                tp, fp, fn = tm._type_scores(scored[kind], t, k, float(veto[i]))
-                p = tp / (tp + fp) if tp + fp else 0.0
-                r = tp / (tp + fn) if tp + fn else 0.0
-                f = 2 * p * r / (p + r) if p + r else 0.0
+                p, r, f = _prf(*tm._type_scores(scored[kind], t, k, float(veto[i])))
                 cells.append(f"{k}: {p:.2f}/{r:.2f}/{f:.3f}")
             print(f"{kind} {t}: " + "  ".join(cells))
 
