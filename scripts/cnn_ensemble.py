@@ -6,8 +6,8 @@ It makes the bundled ``core-text@1.13.0`` (``--write``) and reproduces the readi
 torch==2.13.0``), which claimtag itself never imports (it scores the network with numpy,
 :mod:`claimtag.network`):
 
-    .venv/bin/python scripts/word_vectors.py --out /tmp/vectors.npz \
-        --leave-in heldout42 agreement_heldout42     # as learned before round 42 existed
+    .venv/bin/python scripts/word_vectors.py --out /tmp/vectors.npz --leave-in \
+        heldout42 agreement_heldout42 heldout43 agreement_heldout43  # as before round 42
     .venv/bin/python scripts/cnn_ensemble.py --vectors /tmp/vectors.npz --seeds 1 \
         --filters 50 --weight 0.5 1 0.5 --write 1.13.0      # the bundled files
     .venv/bin/python scripts/cnn_ensemble.py --vectors /tmp/vectors.npz \

@@ -16,7 +16,7 @@ Every sentence of every gold file (development, validation and held-out) is blan
 the text first, so no sentence that is scored ever shaped the vectors. ``--leave-in NAME``
 leaves the sentences of gold files made after a model's vectors were learned in the text, to
 make those vectors again: the bundled ``core-text@1.13.0``'s were learned before round 42
-existed (``--leave-in heldout42 agreement_heldout42``). Words are
+existed (``--leave-in heldout42 agreement_heldout42 heldout43 agreement_heldout43``). Words are
 :data:`claimtag.learned`'s tokens (runs of two or more word characters of the lower-cased
 text); the vocabulary is the most frequent words seen at least :data:`MIN_COUNT` times.
 """
