@@ -76,6 +76,7 @@ class Network:
         seeds: int,
         epochs: int,
         filters: int = 100,
+        first_seed: int = 0,
     ) -> None:
         import torch
 
@@ -95,7 +96,7 @@ class Network:
         y = torch.tensor(np.stack([gold[t] for t in CLAIM_TYPES], 1), dtype=torch.float32)
         lengths = np.array([len(words(t)) for t in texts])
         self.models = []
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             torch.manual_seed(seed)
             rng = np.random.RandomState(seed)
             model = _module(torch, init, filters)
@@ -323,7 +324,7 @@ def write(
         "widths": list(WIDTHS),
         "filters": args.filters,
         "epochs": args.epochs,
-        "seed": 0,
+        "seed": args.first_seed,
         "optimiser": "Adam, learning rate 0.001, batches of 32; dropout 0.25 (words), 0.5",
         "embedding_stored_as": "float16",
         "torch": torch.__version__,
@@ -355,6 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vectors", type=Path, required=True, help="scripts/word_vectors.py --out")
     ap.add_argument("--dims", type=int, default=100)
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="the first of the --seeds seeds (0: as the bundled network), to see how much a "
+        "figure moves between seeds",
+    )
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--filters", type=int, default=100, help="per convolution width")
     ap.add_argument(
@@ -400,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     weight = np.array(args.weight * (len(CLAIM_TYPES) // len(args.weight)))
     if args.write and args.seeds != 1:
         ap.error("--write stores one network: use --seeds 1")
+    if args.first_seed < 0:
+        ap.error("--first-seed takes a seed of 0 or more")
     if not 0 < args.fraction <= 1:
         ap.error("--fraction takes a share above 0 and at most 1")
     if args.write and (args.leave_out != ["active31"] or args.fraction != 1):
@@ -411,7 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"training on {len(rows)} development sentences ({args.fraction:g})")
     texts = [r["text"] for r in rows]
     gold = {t: np.array([t in r["gold"] for r in rows], dtype=int) for t in CLAIM_TYPES}
-    network = Network(texts, gold, args.vectors, args.dims, args.seeds, args.epochs, args.filters)
+    network = Network(
+        texts, gold, args.vectors, args.dims, args.seeds, args.epochs, args.filters, args.first_seed
+    )
     last: list[Any] = []
     models = {t: _Mixed(network, weight, i, last) for i, t in enumerate(CLAIM_TYPES)}
     loaded = tm.load_validation(

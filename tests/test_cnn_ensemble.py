@@ -57,6 +57,7 @@ def test_write_needs_one_seed(script: ModuleType, capsys: pytest.CaptureFixture[
     [
         (["--fraction", "0"], "--fraction takes a share above 0 and at most 1"),
         (["--fraction", "1.5"], "--fraction takes a share above 0 and at most 1"),
+        (["--first-seed", "-1"], "--first-seed takes a seed of 0 or more"),
         (
             ["--write", "9.9.9", "--seeds", "1", "--fraction", "0.5"],
             "--write makes the bundled model: it takes neither --leave-out nor --fraction",
@@ -70,7 +71,8 @@ def test_write_needs_one_seed(script: ModuleType, capsys: pytest.CaptureFixture[
 def test_exploration_options_are_checked_before_anything_runs(
     script: ModuleType, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--fraction and --leave-out are for exploring; the bundled model is made without them."""
+    """The exploring options are checked before anything runs; the bundled model is made
+    without --fraction and --leave-out."""
     with pytest.raises(SystemExit) as exit_info:
         script.main(["--vectors", "/nonexistent.npz", *args])
     assert exit_info.value.code == 2
