@@ -50,6 +50,8 @@ def combine(
     """The words kept and their vectors: corpus dimensions, then GloVe's, scaled."""
     dims = len(next(iter(glove.values())))
     found = np.array([w in glove for w in words])
+    if not found.any():
+        raise SystemExit("GloVe has none of the corpus words: is it the right file?")
     g = np.zeros((len(words), dims), dtype=np.float32)
     for i, w in enumerate(words):
         if found[i]:
@@ -71,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     corpus = z["vectors"].astype(np.float32)
     if not 0 <= args.corpus_dims <= corpus.shape[1]:
         ap.error(f"--corpus-dims takes 0 to {corpus.shape[1]}")
-    glove = read_glove(args.glove)
+    try:
+        glove = read_glove(args.glove)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        ap.error(f"cannot read {args.glove}: {e}")
     words, vectors = combine([str(w) for w in z["words"]], corpus, glove, args.corpus_dims)
     np.savez(args.out, words=np.array(words), vectors=vectors)
     covered = sum(w in glove for w in z["words"])

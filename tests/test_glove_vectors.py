@@ -61,6 +61,12 @@ def test_combine_keeps_the_corpus_order_and_scales_glove(
     assert np.corrcoef(found[0], GLOVE["treaty"])[0, 1] == pytest.approx(1.0)
 
 
+def test_vectors_with_none_of_the_words_are_refused(script: ModuleType) -> None:
+    glove = {"zzz": np.ones(3, dtype=np.float32)}
+    with pytest.raises(SystemExit, match="none of the corpus words"):
+        script.combine(["treaty"], np.ones((1, 2), np.float32), glove, 2)
+
+
 def test_a_ragged_text_file_is_refused(script: ModuleType, tmp_path: Path) -> None:
     path = tmp_path / "glove.txt"
     path.write_text("treaty 1 2 3\npact 1 2\n", encoding="utf-8")
@@ -79,3 +85,32 @@ def test_main_writes_what_cnn_ensemble_reads(script: ModuleType, tmp_path: Path)
     assert z["vectors"].shape == (2, 4)
     with pytest.raises(SystemExit):
         script.main([*argv, "--corpus-dims", "5", "--out", str(out)])
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("missing.txt", None),
+        ("bad.json", "{not json"),
+        ("partial.json", '{"vectors": {}}'),  # no "dimensions"
+        ("words.txt", "treaty one two\n"),  # not numbers
+    ],
+)
+def test_an_unreadable_glove_file_is_a_message_not_a_traceback(
+    script: ModuleType,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: str | None,
+) -> None:
+    corpus = tmp_path / "vectors.npz"
+    np.savez(corpus, words=np.array(["treaty"]), vectors=np.ones((1, 2), np.float32))
+    glove = tmp_path / name
+    if content is not None:
+        glove.write_text(content, encoding="utf-8")
+    argv = ["--vectors", str(corpus), "--glove", str(glove), "--corpus-dims", "1"]
+    argv += ["--out", str(tmp_path / "o.npz")]
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(argv)
+    assert exit_info.value.code == 2
+    assert f"cannot read {glove}" in capsys.readouterr().err
