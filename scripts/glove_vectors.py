@@ -48,14 +48,12 @@ def combine(
     words: list[str], corpus: np.ndarray, glove: dict[str, np.ndarray], corpus_dims: int
 ) -> tuple[list[str], np.ndarray]:
     """The words kept and their vectors: corpus dimensions, then GloVe's, scaled."""
-    dims = len(next(iter(glove.values())))
-    found = np.array([w in glove for w in words])
+    rows = [glove.get(w) for w in words]
+    found = np.array([r is not None for r in rows])
     if not found.any():
         raise SystemExit("GloVe has none of the corpus words: is it the right file?")
-    g = np.zeros((len(words), dims), dtype=np.float32)
-    for i, w in enumerate(words):
-        if found[i]:
-            g[i] = glove[w]
+    g = np.zeros((len(words), len(next(iter(glove.values())))), dtype=np.float32)
+    g[found] = np.stack([r for r in rows if r is not None])
     g *= np.std(corpus) / np.std(g[found])
     if corpus_dims == 0:
         return [w for w, f in zip(words, found, strict=True) if f], g[found]
