@@ -15,8 +15,9 @@ from word embeddings"); each row is scaled to unit length.
 Every sentence of every gold file (development, validation and held-out) is blanked out of
 the text first, so no sentence that is scored ever shaped the vectors. ``--leave-in NAME``
 leaves the sentences of gold files made after a model's vectors were learned in the text, to
-make those vectors again: the bundled ``core-text@1.13.0``'s were learned before round 42
-existed (``--leave-in heldout42 agreement_heldout42 heldout43 agreement_heldout43``). Words are
+make those vectors again: the bundled ``core-text@1.15.0``'s (and 1.13.0's) were learned
+before round 42 existed (``--leave-in heldout42 agreement_heldout42 heldout43
+agreement_heldout43 heldout44 heldout45``). Words are
 :data:`claimtag.learned`'s tokens (runs of two or more word characters of the lower-cased
 text); the vocabulary is the most frequent words seen at least :data:`MIN_COUNT` times.
 """
