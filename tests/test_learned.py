@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import pickle
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -368,6 +369,55 @@ def test_word_vectors_leave_in_keeps_only_the_named_gold_files(tmp_path: Path) -
     }
     with pytest.raises(ValueError, match="no gold file newer"):
         gold_spans(tmp_path, frozenset({"newer"}))
+
+
+def _git(cwd: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def test_word_vectors_gold_as_of_leaves_in_the_files_made_after(tmp_path: Path) -> None:
+    """``--gold-as-of REV`` leaves in exactly the gold files that revision REV did not have,
+    committed later or not at all; an unknown revision is refused with a message."""
+    _train_module()
+    from word_vectors import gold_files_made_after
+
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    _git(tmp_path, "init", "-q")
+    (gold / "old.jsonl").write_text("{}\n")
+    (gold / "notes.md").write_text("x\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "old")
+    then = _git(tmp_path, "rev-parse", "--short", "HEAD")
+    (gold / "new.jsonl").write_text("{}\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "new")
+    (gold / "newer.jsonl").write_text("{}\n")
+    assert gold_files_made_after(then, gold) == {"new", "newer"}
+    assert gold_files_made_after("HEAD", gold) == {"newer"}
+    with pytest.raises(ValueError, match="git knows no revision nosuchrev"):
+        gold_files_made_after("nosuchrev", gold)
+
+
+def test_word_vectors_gold_as_of_the_bundled_revision() -> None:
+    """The revision the bundled vectors were learned at (README) had none of the corpus gold
+    files of rounds 42 on, and every development file."""
+    _train_module()
+    from word_vectors import gold_files_made_after
+
+    try:
+        after = gold_files_made_after("9ff44a2")
+    except ValueError as e:  # a shallow clone lacks the revision
+        pytest.skip(str(e))
+    assert {"heldout42", "agreement_heldout42", "heldout43", "heldout46"} <= after
+    assert not after & {"dev", "dev24", "active31", "validation35", "heldout41"}
 
 
 def _vectors(train: Any, texts: list[str]) -> Any:
