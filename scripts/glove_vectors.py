@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     z = np.load(args.vectors)
+    corpus_words = [str(w) for w in z["words"]]  # each z[...] reads the archive again
     corpus = z["vectors"].astype(np.float32)
     if not 0 <= args.corpus_dims <= corpus.shape[1]:
         ap.error(f"--corpus-dims takes 0 to {corpus.shape[1]}")
@@ -75,12 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         glove = read_glove(args.glove)
     except (OSError, ValueError, KeyError, TypeError) as e:
         ap.error(f"cannot read {args.glove}: {e}")
-    words, vectors = combine([str(w) for w in z["words"]], corpus, glove, args.corpus_dims)
+    words, vectors = combine(corpus_words, corpus, glove, args.corpus_dims)
     np.savez(args.out, words=np.array(words), vectors=vectors)
-    covered = sum(w in glove for w in z["words"])
+    covered = sum(w in glove for w in corpus_words)
     print(
         f"wrote {args.out}: {len(words)} words by {vectors.shape[1]} dimensions "
-        f"(GloVe has {covered} of the {len(z['words'])} corpus words)"
+        f"(GloVe has {covered} of the {len(corpus_words)} corpus words)"
     )
     return 0
 
