@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,11 @@ from types import ModuleType
 
 import pytest
 
-os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="claimtag-prefect-home-")
+_PREFECT_HOME = tempfile.mkdtemp(prefix="claimtag-prefect-home-")
+# Registered before Prefect is imported, so it runs after Prefect's own exit handlers (which
+# stop the embedded server that writes its database here).
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
