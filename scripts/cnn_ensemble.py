@@ -43,7 +43,7 @@ import contextlib
 import io
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +212,18 @@ def read(
 ) -> None:
     """Score gold files, each and pooled, with the bundled tagger and with the mix (levels
     ``th``, ``veto``)."""
+    read_probabilities(paths, lambda texts: mixed(network, weight, texts), th, veto)
+
+
+def read_probabilities(
+    paths: Sequence[Path],
+    probabilities: Callable[[list[str]], Any],
+    th: Sequence[float],
+    veto: Sequence[float],
+) -> None:
+    """Score gold files, each and pooled, with the bundled tagger and with the rules plus a
+    model whose probabilities (one column per type) ``probabilities`` gives, at levels
+    ``th``, ``veto``."""
     from claimtag.evaluate import default_prefilter, evaluate, predict
     from claimtag.gold import load_gold
     from claimtag.rules import default_rules
@@ -226,7 +238,7 @@ def read(
         scored = tm.Scored(
             [set(i["labels"]) for i in items],
             [predict(pack, t, prefilter=prefilter).labels for t in texts],
-            dict(zip(CLAIM_TYPES, mixed(network, weight, texts).T, strict=True)),
+            dict(zip(CLAIM_TYPES, probabilities(texts).T, strict=True)),
         )
         f1 = []
         for t, k, v in zip(CLAIM_TYPES, th, veto, strict=True):
@@ -239,6 +251,28 @@ def read(
             f"  {name} ({len(items)}): bundled {bundled['macro_f1']:.4f} (precision "
             f"{precision}), mix {sum(f1) / len(f1):.4f}"
         )
+
+
+def choose_on_validation(
+    models: dict[str, Any], development: Sequence[str]
+) -> tuple[Any, list[float], list[float], dict[str, Any]] | None:
+    """The validation split scored by ``models`` (one per type, with ``predict_proba`` over
+    texts) and the bundled rules, as :func:`train_model.load_validation` gives it (leaving
+    out near-duplicates of the ``development`` texts), and the thresholds, veto levels and
+    table :func:`train_model.choose_levels` chooses on it; None when a file is missing."""
+    loaded = tm.load_validation(
+        _Texts(),
+        models,
+        [ROOT / "gold" / f"{n}.jsonl" for n in VALIDATION_CORPUS],
+        [ROOT / "gold" / f"{n}.jsonl" for n in VALIDATION_WRITTEN],
+        development=development,
+    )
+    if loaded is None:
+        print("validation files missing", file=sys.stderr)
+        return None
+    with contextlib.redirect_stdout(io.StringIO()):
+        th, veto, chosen = tm.choose_levels(loaded[0])
+    return loaded[0], th, veto, chosen
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -298,6 +332,13 @@ def write(
 
     table = pq.read_table(bundled_model_path())
     meta = json.loads(table.schema.metadata[METADATA_KEY])
+    if "encoder" in meta:  # a format-4 model: keep what it had before the encoder
+        without = meta.pop("encoder")["without"]
+        meta["version"], meta["thresholds"] = without["version"], without["thresholds"]
+        meta["vetoes"] = without["vetoes"]
+        meta["training"].pop("encoder", None)
+        meta["training"]["thresholds_chosen_on"].pop("encoder_mix", None)
+        meta["checks"]["probabilities"] = meta["checks"].pop("before_encoder_probabilities")
     # the n-gram part stays; scikit-learn's probabilities for the checks stay with it
     base = (
         meta["training"].get("network", {}).get("n_gram_part", f"{meta['name']}@{meta['version']}")
@@ -431,21 +472,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     last: list[Any] = []
     models = {t: _Mixed(network, weight, i, last) for i, t in enumerate(CLAIM_TYPES)}
-    loaded = tm.load_validation(
-        _Texts(),
-        models,
-        [ROOT / "gold" / f"{n}.jsonl" for n in VALIDATION_CORPUS],
-        [ROOT / "gold" / f"{n}.jsonl" for n in VALIDATION_WRITTEN],
-        development=texts,
-    )
-    if loaded is None:
-        print("validation files missing", file=sys.stderr)
+    on_validation = choose_on_validation(models, texts)
+    if on_validation is None:
         return 1
-    scored = loaded[0]
-    with contextlib.redirect_stdout(io.StringIO()):
-        th, veto, chosen = tm.choose_levels(scored)
+    scored, th, veto, chosen = on_validation
     # a type the network leaves alone (share 1) keeps the n-gram model's own levels
-    base = bundled_model()
+    base = bundled_model().without_encoder()
     for i, share in enumerate(weight):
         if share == 1.0:
             th[i], veto[i] = float(base.thresholds[i]), float(base.vetoes[i])

