@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What the learned model costs a run: the same input tagged with the rules alone and with
-the rules and the bundled model (and each ``--model`` file), in one worker process, without
-Prefect.
+the rules and the bundled model, without its encoder (``--fast-model``) and with it (and
+each ``--model`` file), in one worker process, without Prefect.
 
     .venv/bin/python benchmarks/bench_model.py [--mb 10] [--repeat 3] [--model FILE ...]
 
@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     load_rules([])  # compiled (and its Hyperscan database cached) before any timing
     model = bundled_model()
     taggers: list[tuple[str, Any]] = [("rules alone", None), (f"rules + {model.label}", model)]
+    fast = model.without_encoder()
+    if fast is not model:
+        taggers.insert(1, (f"rules + {fast.label} (--fast-model)", fast))
     for path in args.model:
         other = load_model(path)
         taggers.append((f"rules + {other.label} ({path})", other))

@@ -689,6 +689,7 @@ def re_escape(text: str) -> str:
         (["--model", "missing.parquet"], "invalid model missing.parquet"),
         (["--model", "BAD"], "not a Parquet file"),
         (["--model", "m.parquet", "--no-model"], "--model and --no-model exclude each other"),
+        (["--fast-model", "--no-model"], "--fast-model and --no-model exclude each other"),
     ],
 )
 def test_cli_refuses_bad_models_with_a_message(

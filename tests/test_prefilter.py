@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from claimtag.classify import classify_document
+from claimtag.classify import assertive_indices, classify_document
 from claimtag.prefilter import (
     HyperscanPrefilter,
     RegexPrefilter,
@@ -110,8 +110,13 @@ def test_same_claims_with_and_without_hyperscan(corpus: Path, with_model: bool) 
     learned: list[bool] = []  # hedged or not, per learned claim
     for text in docs:
         sentences = split_sentences(text)
-        got_fast = classify_document(pack, text, sentences, fast, model)
-        got_slow = classify_document(pack, text, sentences, slow, model)
+        # the model's probabilities do not depend on the prefilter: scored once for both
+        scored = [sentences[i] for i in assertive_indices(text, sentences)]
+        probs = (
+            None if model is None else model.probabilities([text[s.start : s.end] for s in scored])
+        )
+        got_fast = classify_document(pack, text, sentences, fast, model, probs)
+        got_slow = classify_document(pack, text, sentences, slow, model, probs)
         assert got_fast == got_slow
         learned += [
             c.hedged

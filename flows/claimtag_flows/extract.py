@@ -111,6 +111,7 @@ def extract_claims(
     replace_rules: bool = False,
     model: str | None = None,
     no_model: bool = False,
+    fast_model: bool = False,
     id_column: str = "doc_id",
     text_column: str = "text",
     date_column: str | None = None,
@@ -133,7 +134,8 @@ def extract_claims(
     in ``workers`` local processes (default: one per core), or on a Dask cluster when
     ``dask`` is an address or ``"local"`` (a new LocalCluster of ``workers`` processes).
     The learned model ``model`` (a file; default: the bundled one) adds claims beside the
-    rules unless ``no_model``.
+    rules unless ``no_model``; ``fast_model`` leaves out its encoder (much faster, less
+    accurate).
     """
     logger = get_run_logger()
     started = time.time()
@@ -147,7 +149,7 @@ def extract_claims(
         max_sentence_chars=max_sentence_chars,
     )
     pack = load_rules([Path(p) for p in rules or []], replace=replace_rules)
-    learned = choose_model(model, enabled=not no_model)
+    learned = choose_model(model, enabled=not no_model, fast=fast_model)
     run_id = check_run_id(run_id or new_run_id())
 
     def waiting(holder: str) -> None:

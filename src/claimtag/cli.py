@@ -64,6 +64,12 @@ def _rules_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="rules only: no learned model adds claims",
     )
+    p.add_argument(
+        "--fast-model",
+        action="store_true",
+        help="the learned model without its encoder (core-text@1.15.0 for the bundled one): "
+        "about fifty times faster, less accurate (docs/QUALITY.md)",
+    )
 
 
 def _load_rules(args: argparse.Namespace) -> Any:
@@ -77,7 +83,9 @@ def _load_model(args: argparse.Namespace) -> Any:
 
     if args.no_model and args.model is not None:
         raise InputError("--model and --no-model exclude each other")
-    return choose_model(args.model, enabled=not args.no_model)
+    if args.no_model and args.fast_model:
+        raise InputError("--fast-model and --no-model exclude each other")
+    return choose_model(args.model, enabled=not args.no_model, fast=args.fast_model)
 
 
 # --- run --------------------------------------------------------------------------------------
@@ -134,6 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "replace_rules": args.replace_rules,
         "model": None if args.model is None else str(args.model.resolve()),
         "no_model": args.no_model,
+        "fast_model": args.fast_model,
         "id_column": args.id_column,
         "text_column": args.text_column,
         "date_column": args.date_column,
@@ -335,6 +344,17 @@ def cmd_model(args: argparse.Namespace) -> int:
             "filters": int(model.network.convs[0][2].shape[0]),
             "shares": dict(zip(model.types, model.shares.tolist(), strict=True)),
         },
+        "encoder": None
+        if model.encoder is None
+        else {
+            "layers": model.encoder.layers,
+            "hidden": model.encoder.hidden,
+            "heads": model.encoder.heads,
+            "word_pieces": len(model.encoder.pieces.ids),
+            "max_pieces": model.encoder.pieces.max_pieces,
+            "shares": dict(zip(model.types, model.encoder_shares.tolist(), strict=True)),
+            "without_it": None if model.fast is None else model.fast.get("version"),
+        },
         "training": model.lineage,
     }
     if args.json:
@@ -354,6 +374,15 @@ def cmd_model(args: argparse.Namespace) -> int:
             f"widths {', '.join(map(str, net['widths']))}, {net['filters']} filters each); "
             "probability = share x n-grams + (1 - share) x network, share "
             + ", ".join(f"{t} {v:.2f}" for t, v in net["shares"].items())
+        )
+    enc = info["encoder"]
+    if enc is not None:
+        print(
+            f"  a transformer encoder ({enc['layers']} layers of {enc['hidden']}, "
+            f"{enc['word_pieces']} word pieces, at most {enc['max_pieces']} a sentence); "
+            "probability = share x the above + (1 - share) x encoder, share "
+            + ", ".join(f"{t} {v:.2f}" for t, v in enc["shares"].items())
+            + (f"; --fast-model: {model.name}@{enc['without_it']}" if enc["without_it"] else "")
         )
     print(
         "  adds a claim where no rule of its type fired, at probability >= "
@@ -393,6 +422,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "replace_rules": args.replace_rules,
         "model": None if args.model is None else str(args.model.resolve()),
         "no_model": args.no_model,
+        "fast_model": args.fast_model,
         "id_column": args.id_column,
         "text_column": args.text_column,
         "date_column": args.date_column,

@@ -22,6 +22,10 @@ A model of format 3 also carries a convolutional network that reads the words in
 SHA-256: per type, the model's probability is ``share`` times the n-gram part's plus
 ``1 - share`` times the network's (a share of 1 leaves the type to the n-grams).
 
+A model of format 4 may also carry a fine-tuned transformer encoder (:mod:`claimtag.encoder`),
+named the same way: per type, the model's probability is the encoder's ``share`` times the
+probability of the n-grams and network plus ``1 - share`` times the encoder's.
+
 The model is data, versioned beside the rule pack: a Parquet table with one row per
 feature (``block``: 0 word n-gram, 1 character n-gram, 2 word vector; ``gram``; ``idf``,
 1 for word vectors; one weight column per claim type) and, in the table's key-value
@@ -49,15 +53,16 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
 from claimtag import CLAIM_TYPES
+from claimtag.encoder import Encoder, EncoderError, load_encoder
 from claimtag.errors import ClaimtagError
 from claimtag.network import Network, NetworkError, load_network
 from claimtag.rules import RESERVED_PREFIX as LEARNED_PREFIX
 
 METADATA_KEY = b"claimtag.model"
 #: The newest model format: 2 adds word-vector rows (block 2), 3 a network file beside the
-#: model; format 1 and 2 files still load.
-FORMAT = 3
-FORMATS = (1, 2, 3)
+#: model, 4 an encoder file beside it; files of the older formats still load.
+FORMAT = 4
+FORMATS = (1, 2, 3, 4)
 BUNDLED = "core-text.parquet"
 #: How many of the words that weighed most for a learned claim are kept as its evidence.
 EVIDENCE_WORDS = 3
@@ -293,6 +298,9 @@ class TextModel:
     __slots__ = (
         "char_index",
         "chars",
+        "encoder",
+        "encoder_shares",
+        "fast",
         "idf",
         "intercepts",
         "lineage",
@@ -330,6 +338,9 @@ class TextModel:
         vectors: WordMeans,
         network: Network | None = None,
         shares: Any = None,  # float64 (types,): the n-gram part's share of each type
+        encoder: Encoder | None = None,
+        encoder_shares: Any = None,  # float64 (types,): the share of all but the encoder
+        fast: dict[str, Any] | None = None,  # the model without its encoder: version, levels
     ) -> None:
         self.name = name
         self.version = version
@@ -348,6 +359,9 @@ class TextModel:
         self.vectors = vectors
         self.network = network
         self.shares = shares
+        self.encoder = encoder
+        self.encoder_shares = encoder_shares
+        self.fast = fast
 
     @property
     def label(self) -> str:
@@ -358,15 +372,53 @@ class TextModel:
         """Workers read the file again instead of unpickling 80,000 features: the bundled
         model from their own installation (its path may differ there), another model from
         its path (which workers must see, as they see the run's input files)."""
+        if self.fast is not None and self.fast.get("derived"):
+            return (_without_encoder_of, (self.fast["of"],))
         if Path(self.source) == bundled_model_path():
             return (bundled_model, ())
         return (load_model, (self.source,))
+
+    def without_encoder(self) -> TextModel:
+        """The model without its encoder, at the version and levels it had before the
+        encoder was added (about fifty times faster); the model itself when it has none."""
+        if self.encoder is None or self.fast is None or self.fast.get("derived"):
+            return self
+        bundled = Path(self.source) == bundled_model_path()
+        return TextModel(
+            name=self.name,
+            version=self.fast["version"],
+            types=self.types,
+            intercepts=self.intercepts,
+            thresholds=np.asarray(self.fast["thresholds"], dtype=np.float64),
+            vetoes=np.asarray(self.fast["vetoes"], dtype=np.float64),
+            word_index=self.word_index,
+            char_index=self.char_index,
+            idf=self.idf,
+            weights=self.weights,
+            source=self.source,
+            lineage=self.lineage,
+            words=self.words,
+            chars=self.chars,
+            vectors=self.vectors,
+            network=self.network,
+            shares=self.shares,
+            fast={**self.fast, "derived": True, "of": None if bundled else self.source},
+        )
 
     # --- scoring ------------------------------------------------------------------------
 
     def probabilities(self, texts: Sequence[str]) -> Any:
         """P(type | sentence) for each text: a float64 array (len(texts), len(types)); with a
-        network, each type's mix of the n-gram part and the network."""
+        network, each type's mix of the n-gram part and the network; with an encoder, that
+        mixed with the encoder's."""
+        before = self.probabilities_before_encoder(texts)
+        if self.encoder is None or not len(texts):
+            return before
+        shares = self.encoder_shares
+        return shares * before + (1.0 - shares) * self.encoder.probabilities(texts)
+
+    def probabilities_before_encoder(self, texts: Sequence[str]) -> Any:
+        """P(type | sentence) of the n-gram part and the network, without the encoder."""
         ngrams = self.ngram_probabilities(texts)
         if self.network is None:
             return ngrams
@@ -512,14 +564,9 @@ def _load(source: str, mtime_ns: int, size: int) -> TextModel:
     except ValueError as e:
         raise ModelError(source, f"features: {e}") from e
     vectors = WordMeans(grams[n_gram:], weights[n_gram:], meta.get("word_vector_min_words", 1))
-    network, shares = None, None
-    if "network" in meta:
-        about = meta["network"]
-        try:
-            network = load_network(Path(source).parent / about["file"], about["sha256"], len(types))
-        except NetworkError as e:
-            raise ModelError(source, str(e)) from e
-        shares = np.asarray(about["shares"], dtype=np.float64)
+    network, shares = _part_beside(source, meta, "network", load_network, NetworkError)
+    encoder, encoder_shares = _part_beside(source, meta, "encoder", load_encoder, EncoderError)
+    fast = meta["encoder"].get("without") if "encoder" in meta else None
     return TextModel(
         name=meta["name"],
         version=meta["version"],
@@ -538,7 +585,25 @@ def _load(source: str, mtime_ns: int, size: int) -> TextModel:
         vectors=vectors,
         network=network,
         shares=shares,
+        encoder=encoder,
+        encoder_shares=encoder_shares,
+        fast=fast,
     )
+
+
+def _part_beside(
+    source: str, meta: dict[str, Any], key: str, load: Any, error: type[Exception]
+) -> tuple[Any, Any]:
+    """The network or encoder (``key``) the model's metadata names in a file beside it, and
+    its shares; (None, None) when it names none."""
+    about = meta.get(key)
+    if about is None:
+        return None, None
+    try:
+        part = load(Path(source).parent / about["file"], about["sha256"], len(meta["types"]))
+    except error as e:
+        raise ModelError(source, str(e)) from e
+    return part, np.asarray(about["shares"], dtype=np.float64)
 
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -563,20 +628,33 @@ def _check_meta(meta: Any) -> str | None:
         or any(t not in CLAIM_TYPES for t in types)
     ):
         return f"types must be distinct claim types of {', '.join(CLAIM_TYPES)}"
-    network = meta.get("network")
-    if network is not None:
-        if meta["format"] < 3:
-            return "a network needs model format 3"
+    for key, what, since in (("network", "a network", 3), ("encoder", "an encoder", 4)):
+        about = meta.get(key)
+        if about is None:
+            continue
+        if meta["format"] < since:
+            return f"{what} needs model format {since}"
         if (
-            not isinstance(network, dict)
-            or not isinstance(network.get("file"), str)
-            or not re.fullmatch(r"[\w.-]+\.npz", network["file"])
-            or not isinstance(network.get("sha256"), str)
-            or not re.fullmatch(r"[0-9a-f]{64}", network["sha256"])
+            not isinstance(about, dict)
+            or not isinstance(about.get("file"), str)
+            or not re.fullmatch(r"[\w.-]+\.npz", about["file"])
+            or not isinstance(about.get("sha256"), str)
+            or not re.fullmatch(r"[0-9a-f]{64}", about["sha256"])
         ):
-            return "network must name a .npz file beside the model and its SHA-256"
-        if not _numbers(network.get("shares"), len(types), 0.0, 1.0):
-            return f"network shares must be {len(types)} number(s) in [0, 1]"
+            return f"{key} must name a .npz file beside the model and its SHA-256"
+        if not _numbers(about.get("shares"), len(types), 0.0, 1.0):
+            return f"{key} shares must be {len(types)} number(s) in [0, 1]"
+    encoder = meta.get("encoder")
+    if encoder is not None:
+        without = encoder.get("without")
+        if without is not None and (
+            not isinstance(without, dict)
+            or not isinstance(without.get("version"), str)
+            or not _VERSION.match(without["version"])
+            or not _numbers(without.get("thresholds"), len(types), MIN_THRESHOLD, 1.0)
+            or not _numbers(without.get("vetoes"), len(types), 0.0, 0.5)
+        ):
+            return "encoder.without must give a version, thresholds and vetoes"
     min_words = meta.get("word_vector_min_words", 1)
     if not isinstance(min_words, int) or isinstance(min_words, bool) or not 1 <= min_words <= 1000:
         return "word_vector_min_words must be a whole number from 1 to 1000"
@@ -613,9 +691,23 @@ def bundled_model() -> TextModel:
     return load_model(bundled_model_path())
 
 
-def choose_model(path: str | Path | None = None, *, enabled: bool = True) -> TextModel | None:
-    """The model a run uses: the file at ``path``, else the bundled one; None when not
-    ``enabled`` (rules only)."""
+def bundled_model_without_encoder() -> TextModel:
+    """The bundled model without its encoder (``--fast-model``)."""
+    return bundled_model().without_encoder()
+
+
+def _without_encoder_of(source: str | None) -> TextModel:
+    if source is None:
+        return bundled_model_without_encoder()
+    return load_model(source).without_encoder()
+
+
+def choose_model(
+    path: str | Path | None = None, *, enabled: bool = True, fast: bool = False
+) -> TextModel | None:
+    """The model a run uses: the file at ``path``, else the bundled one, without its encoder
+    when ``fast``; None when not ``enabled`` (rules only)."""
     if not enabled:
         return None
-    return bundled_model() if path is None else load_model(path)
+    model = bundled_model() if path is None else load_model(path)
+    return model.without_encoder() if fast else model

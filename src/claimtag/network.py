@@ -146,6 +146,25 @@ class Network:
             return 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
 
 
+def read_archive(path: Path, sha256: str, error: type[ClaimtagError], what: str) -> dict[str, Any]:
+    """The arrays of the NumPy archive at ``path``, after checking its SHA-256; ``error``
+    (its message starting with ``what`` and the path) if it cannot be read, is another file
+    or is not an archive."""
+    from claimtag.export import sha256_file
+
+    try:
+        found = sha256_file(path)
+    except OSError as e:
+        raise error(f"{what} {path}: {e.strerror or 'cannot be read'}") from e
+    if found != sha256:
+        raise error(f"{what} {path}: its SHA-256 is {found}, the model names {sha256}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise error(f"{what} {path}: not a NumPy archive ({e})") from e
+
+
 def load_network(path: Path, sha256: str, types: int) -> Network:
     """Read a network file (see the module doc) whose SHA-256 must be ``sha256`` and whose
     outputs must be ``types``; :class:`NetworkError` if it is not one. A file is read once
@@ -159,20 +178,8 @@ def load_network(path: Path, sha256: str, types: int) -> Network:
 
 @cache
 def _load(source: str, sha256: str, types: int, mtime_ns: int, size: int) -> Network:
-    from claimtag.export import sha256_file
-
     path = Path(source)
-    try:
-        found = sha256_file(path)
-    except OSError as e:
-        raise NetworkError(f"network file {path}: {e.strerror or 'cannot be read'}") from e
-    if found != sha256:
-        raise NetworkError(f"network file {path}: its SHA-256 is {found}, the model names {sha256}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise NetworkError(f"network file {path}: not a NumPy archive ({e})") from e
+    arrays = read_archive(path, sha256, NetworkError, "network file")
     problem = _check(arrays, types)
     if problem:
         raise NetworkError(f"network file {path}: {problem}")
