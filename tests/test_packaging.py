@@ -102,7 +102,13 @@ def test_the_installed_package_finds_its_own_schemas(wheel: Path, tmp_path: Path
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    ["rules/core.yaml", "data/actors.json", "data/core-text.parquet", "data/core-text.network.npz"],
+    [
+        "rules/core.yaml",
+        "data/actors.json",
+        "data/core-text.parquet",
+        "data/core-text.network.npz",
+        "data/core-text.encoder.npz",
+    ],
 )
 def test_bundled_data_ships_in_the_wheel(wheel: Path, name: str) -> None:
     with zipfile.ZipFile(wheel) as zf:
