@@ -14,7 +14,8 @@ without pickles:
 
 - ``vocab``: the word pieces, in id order (``[PAD]``, ``[UNK]``, ``[CLS]``, ``[SEP]`` among
   them; continuation pieces start with ``##``);
-- ``config``: layers, hidden size, heads, the most word pieces a sentence is cut to;
+- ``config_keys`` and ``config``: the numbers of layers and heads, and the most word pieces
+  a sentence is cut to (``[CLS]`` and ``[SEP]`` included);
 - the encoder's weights under their PyTorch names (``embeddings.word_embeddings.weight``,
   ``encoder.layer.0.attention.self.query.weight``, ...) and the head's (``head.weight``,
   ``head.bias``), as float16.
