@@ -184,6 +184,9 @@ PER_CORPUS_OF_ROUND = {
     # Round 47 (heldout47): a fresh held-out split drawn like round 5 after round 46 was read,
     # to read the next change once.
     47: ROUND5_PER_CORPUS,
+    # Round 48 (heldout48): a fresh held-out split drawn like round 5 after round 47 was read,
+    # to read the bundled core-text@1.16.0 once, as shipped.
+    48: ROUND5_PER_CORPUS,
 }
 # From round 15 on, every round excludes the earlier rounds and the sentences of the other
 # samples below; the held-out and validation rounds are never used to change the rules or
@@ -191,7 +194,7 @@ PER_CORPUS_OF_ROUND = {
 #: the rounds that are not development, and the split they went to
 SPLIT_OF_ROUND = {
     **dict.fromkeys(
-        (5, 10, 12, 16, 18, 19, 20, 22, 23, 25, *range(26, 35), *range(36, 48)), "heldout"
+        (5, 10, 12, 16, 18, 19, 20, 22, 23, 25, *range(26, 35), *range(36, 49)), "heldout"
     ),
     **dict.fromkeys((17, 21, 35), "validation"),
 }
