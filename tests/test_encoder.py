@@ -174,3 +174,13 @@ def test_a_run_names_the_model_it_used(
     manifest = json.loads(next((out / "runs").glob("*.json")).read_text(encoding="utf-8"))
     label = model.without_encoder().label if fast else model.label
     assert manifest["versions"]["model"] == label
+
+
+def test_fast_needs_the_levels_without_the_encoder(tmp_path: Path) -> None:
+    def change(meta: dict[str, Any]) -> None:
+        del meta["encoder"]["without"]
+
+    path = _copy_model(tmp_path, change)
+    assert load_model(path).encoder is not None
+    with pytest.raises(ModelError, match="no levels without it"):
+        choose_model(path, fast=True)

@@ -380,7 +380,7 @@ class TextModel:
 
     def without_encoder(self) -> TextModel:
         """The model without its encoder, at the version and levels it had before the
-        encoder was added (about fifty times faster); the model itself when it has none."""
+        encoder was added (about ninety times faster); the model itself when it has none."""
         if self.encoder is None or self.fast is None or self.fast.get("derived"):
             return self
         bundled = Path(self.source) == bundled_model_path()
@@ -710,4 +710,6 @@ def choose_model(
     if not enabled:
         return None
     model = bundled_model() if path is None else load_model(path)
+    if fast and model.encoder is not None and model.fast is None:
+        raise ModelError(model.source, "it has an encoder but no levels without it (--fast-model)")
     return model.without_encoder() if fast else model
